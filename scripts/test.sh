@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, starting what it needs first:
+#   - the local PostgreSQL 18 + pgvector (scripts/pg.sh; reused when already running), unless
+#     AGENTPAY_TEST_DATABASE_URL points at another server that can create databases;
+#   - promtool (scripts/promtool.sh), for the /metrics format test.
+# Each test creates its own database and drops it. Extra arguments go to `cargo nextest run`
+# (for example a filter: scripts/test.sh merchants).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -z "${AGENTPAY_TEST_DATABASE_URL:-}" ]; then
+  url=$(scripts/pg.sh start | sed -n 's/^DATABASE_URL=//p')
+  [ -n "$url" ] || { echo "test.sh: scripts/pg.sh start printed no DATABASE_URL" >&2; exit 1; }
+  export AGENTPAY_TEST_DATABASE_URL=$url
+fi
+echo "test.sh: test Postgres at $AGENTPAY_TEST_DATABASE_URL" >&2
+scripts/promtool.sh >/dev/null
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "test.sh: installing cargo-nextest" >&2
+  cargo install cargo-nextest --locked
+fi
+# --no-fail-fast: one failure should not hide the others.
+cargo nextest run --workspace --no-fail-fast "$@"

@@ -1,0 +1,216 @@
+//! The `agentpay` command line: `serve` (default), `migrate`, `merchant …`, `config`.
+
+use crate::config::{LoadOptions, LoadedConfig, Settings, redact_database_url};
+use crate::merchants::{self, KeyKind, NewMerchant};
+use crate::startup::Application;
+use crate::{store, telemetry};
+use agentpay_actors::MerchantId;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// AgentPay engine: conversational commerce for merchant stores.
+#[derive(Debug, Parser)]
+#[command(name = "agentpay", version, about)]
+pub struct Cli {
+    /// Folder holding `{AGENTPAY_ENV}.toml` overrides (default: the source tree's config/).
+    #[arg(long, global = true, env = "AGENTPAY_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrating first unless database.migrate_on_startup = false).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (secrets redacted) and exit.
+    Config,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+}
+
+/// `agentpay merchant …`
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Create a merchant and print its secret and publishable keys (shown once).
+    Create {
+        /// The store's name.
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 currency code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Browser origin allowed to use the publishable key (repeatable), e.g. https://shop.example
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List merchants.
+    List,
+    /// Issue a new key for a merchant (recovery when its keys are lost).
+    IssueKey {
+        /// The merchant's id.
+        #[arg(long)]
+        merchant: MerchantId,
+        /// `secret` or `publishable`.
+        #[arg(long, value_parser = parse_kind)]
+        kind: KeyKind,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<KeyKind, String> {
+    match s {
+        "secret" => Ok(KeyKind::Secret),
+        "publishable" => Ok(KeyKind::Publishable),
+        _ => Err("expected `secret` or `publishable`".into()),
+    }
+}
+
+fn load(cli: &Cli) -> anyhow::Result<LoadedConfig> {
+    let config = Settings::load(&LoadOptions::from_process(cli.config_dir.clone()))?;
+    telemetry::init(&config.settings.log);
+    Ok(config)
+}
+
+fn log_config(config: &LoadedConfig) {
+    tracing::info!(
+        environment = config.environment.as_str(),
+        sources = ?config.sources,
+        database_url = %config.secrets.database_url.as_ref().map(|u| redact_database_url(u.expose())).unwrap_or_else(|| "<unset>".into()),
+        admin_token = if config.secrets.admin_token.is_some() { "<set>" } else { "<unset>" },
+        "configuration loaded:\n{}",
+        config.settings.to_toml()
+    );
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let config = load(&cli)?;
+            log_config(&config);
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await
+        }
+        Some(Command::Config) => {
+            let config = Settings::load(&LoadOptions::from_process(cli.config_dir.clone()))?;
+            println!("# environment: {}", config.environment.as_str());
+            println!("# layers: {}", config.sources.join(", "));
+            println!(
+                "# DATABASE_URL: {}",
+                config
+                    .secrets
+                    .database_url
+                    .as_ref()
+                    .map(|u| redact_database_url(u.expose()))
+                    .unwrap_or_else(|| "<unset>".into())
+            );
+            println!(
+                "# AGENTPAY_ADMIN_TOKEN: {}",
+                if config.secrets.admin_token.is_some() {
+                    "<set>"
+                } else {
+                    "<unset>"
+                }
+            );
+            print!("{}", config.settings.to_toml());
+            Ok(())
+        }
+        Some(Command::Migrate) => {
+            let config = load(&cli)?;
+            let pool = connect(&config).await?;
+            store::check_vector_available(&pool).await?;
+            store::migrations::run(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Merchant(ref cmd)) => {
+            let config = load(&cli)?;
+            let pool = connect(&config).await?;
+            if !store::migrations::all_applied(&pool).await? {
+                anyhow::bail!("the database is not migrated: run `agentpay migrate` first");
+            }
+            merchant_command(&pool, cmd).await
+        }
+    }
+}
+
+async fn connect(config: &LoadedConfig) -> anyhow::Result<sqlx::PgPool> {
+    let url = config.secrets.require_database_url()?;
+    store::connect(url, &config.settings.database).await
+}
+
+async fn merchant_command(pool: &sqlx::PgPool, cmd: &MerchantCommand) -> anyhow::Result<()> {
+    match cmd {
+        MerchantCommand::Create {
+            name,
+            currency,
+            origins,
+            json,
+        } => {
+            let created = merchants::create(
+                pool,
+                NewMerchant {
+                    name: name.clone(),
+                    currency: currency.clone(),
+                    allowed_origins: origins.clone(),
+                },
+            )
+            .await
+            .context("failed to create the merchant")?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&created)?);
+            } else {
+                let m = &created.merchant;
+                println!("merchant created");
+                println!("  id:              {}", m.id);
+                println!("  name:            {}", m.name);
+                println!("  currency:        {}", m.currency);
+                println!(
+                    "  allowed origins: {}",
+                    if m.allowed_origins.is_empty() {
+                        "(any)".to_string()
+                    } else {
+                        m.allowed_origins.join(", ")
+                    }
+                );
+                println!("  secret key:      {}", created.secret_key.key);
+                println!("  publishable key: {}", created.publishable_key.key);
+                println!("The keys are shown only now; store them safely.");
+            }
+            Ok(())
+        }
+        MerchantCommand::List => {
+            for m in store::merchants::list(pool, 1000).await? {
+                println!(
+                    "{}  {}  {}  {}",
+                    m.id,
+                    m.currency,
+                    m.created_at.format("%Y-%m-%d"),
+                    m.name
+                );
+            }
+            Ok(())
+        }
+        MerchantCommand::IssueKey { merchant, kind } => {
+            let issued = merchants::issue_key(pool, *merchant, *kind, Some("cli".into()))
+                .await
+                .map_err(|e| match e {
+                    merchants::MerchantError::Store(store::StoreError::NotFound) => {
+                        anyhow::anyhow!("no merchant with id {merchant}")
+                    }
+                    other => anyhow::Error::new(other),
+                })?;
+            println!("{}", issued.key);
+            Ok(())
+        }
+    }
+}

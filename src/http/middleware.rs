@@ -1,0 +1,136 @@
+//! Request-scoped middleware: request ids, access logs, HTTP metrics, and CORS for the
+//! publishable-key endpoints.
+
+use super::auth::CorsAllowed;
+use super::state::AppState;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The request id header, read from the caller when well-formed, else generated.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Path prefixes served to browsers with a publishable key; only these answer CORS.
+pub const BROWSER_PREFIXES: &[&str] = &["/v1/widget"];
+
+/// Seconds browsers may cache a preflight answer.
+const PREFLIGHT_MAX_AGE_SECS: &str = "600";
+
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    ok.then(|| v.to_string())
+}
+
+/// Gives every request an id (echoed in `x-request-id`), a tracing span carrying it, one access
+/// log line, and its metrics by route template.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let result = next.call(req).instrument(span.clone()).await;
+    let mut res = match result {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => return Err(e),
+    };
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    let elapsed = started.elapsed();
+    if let Some(m) = metrics {
+        m.observe_http(
+            &route,
+            method.as_str(),
+            status.as_u16(),
+            elapsed.as_secs_f64(),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    let _enter = span.enter();
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    if route == "/health" || route == "/metrics" || route == "/ready" {
+        tracing::debug!(status = status.as_u16(), elapsed_ms, %route, "request");
+    } else if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), elapsed_ms, %route, "request");
+    } else {
+        tracing::info!(status = status.as_u16(), elapsed_ms, %route, "request");
+    }
+    Ok(res)
+}
+
+fn is_browser_path(path: &str) -> bool {
+    BROWSER_PREFIXES
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+/// CORS for [`BROWSER_PREFIXES`].
+///
+/// Preflights are answered for any origin: a preflight carries no credentials, so the merchant
+/// (and its allowed origins) is unknown at that point. The real request is where the origin is
+/// enforced: `PublishableKeyAuth` refuses origins outside the merchant's list with 403, and only
+/// responses that passed that check (or error responses, which carry no data) get
+/// `Access-Control-Allow-Origin`. See docs/decisions/0004-cors.md.
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let browser_path = is_browser_path(req.path());
+    let (Some(origin), true) = (origin, browser_path) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let is_preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if is_preflight {
+        let res = HttpResponse::build(StatusCode::NO_CONTENT)
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "authorization, content-type, x-request-id",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE_SECS))
+            .insert_header((header::VARY, "Origin"))
+            .finish();
+        return Ok(req.into_response(res));
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let allowed = res.request().extensions().get::<CorsAllowed>().is_some();
+    if allowed || res.status().is_client_error() || res.status().is_server_error() {
+        let headers = res.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("x-request-id, retry-after"),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    Ok(res)
+}

@@ -1,0 +1,72 @@
+//! The HTTP edge: routes, extractors, authentication, errors, middleware.
+//!
+//! Handlers are thin: they authenticate, parse, call the core (`crate::merchants`, `crate::store`)
+//! and shape the response. Route table in [`configure`]; the API is documented in
+//! `docs/http-api.md`.
+
+pub mod auth;
+pub mod errors;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+
+use actix_web::{HttpResponse, web};
+use errors::ApiError;
+
+/// Registers every route, the JSON error handlers and the 404/405 fallbacks.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| {
+        // A malformed id in a path can name no resource.
+        ApiError::NotFound("not found".into()).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
+    }))
+    .route("/health", web::get().to(routes::health::health))
+    .route("/ready", web::get().to(routes::health::ready))
+    .route("/metrics", web::get().to(routes::health::metrics))
+    .service(
+        web::resource("/v1/merchants")
+            .get(routes::merchants::list_merchants)
+            .post(routes::merchants::create_merchant)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchants/{merchant_id}")
+            .get(routes::merchants::get_merchant_admin)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant")
+            .get(routes::merchants::get_merchant)
+            .patch(routes::merchants::update_merchant)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant/keys")
+            .get(routes::merchants::list_keys)
+            .post(routes::merchants::create_key)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant/keys/{key_id}")
+            .get(routes::merchants::get_key)
+            .delete(routes::merchants::revoke_key)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/widget/config")
+            .get(routes::widget::get_widget_config)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such route".into()))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}

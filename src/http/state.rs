@@ -1,0 +1,24 @@
+//! Shared application state handed to every handler as `web::Data<AppState>`.
+//!
+//! Built once in startup, outside `HttpServer::new` (whose closure runs once per worker), so
+//! every worker shares one pool and one metrics registry.
+
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// What handlers share.
+pub struct AppState {
+    /// The Postgres pool (cheap to clone; shared by all workers).
+    pub pool: PgPool,
+    /// The validated settings, read-only for the process lifetime.
+    pub settings: Arc<Settings>,
+    /// SHA-256 of `AGENTPAY_ADMIN_TOKEN`; `None` disables the operator endpoints. Only the digest
+    /// is kept, so the token itself is not in memory longer than startup.
+    pub admin_token_hash: Option<[u8; 32]>,
+    /// The app's metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Base URL for links this server returns.
+    pub public_url: String,
+}

@@ -1,0 +1,22 @@
+//! The `agentpay` crate: the edges of the engine (CLI, configuration, HTTP, storage, metrics).
+//! The engine core lives in the `agentpay-actors` crate; this crate depends on it, never the
+//! reverse.
+//!
+//! Map:
+//! - [`cli`]: the `agentpay` command (`serve`, `migrate`, `merchant`, `config`).
+//! - [`config`]: layered, typed, validated settings; secrets from the environment only.
+//! - [`telemetry`]: tracing setup (pretty or JSON logs).
+//! - [`startup`]: `Application::build` / `run_until_stopped`.
+//! - [`http`]: routes, authentication, errors, middleware (request ids, metrics, CORS).
+//! - [`merchants`]: merchant and API-key rules shared by the HTTP API and the CLI.
+//! - [`store`]: Postgres pool, migrations and queries.
+//! - [`metrics`]: the app's Prometheus registry.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod merchants;
+pub mod metrics;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,87 @@
+//! CORS on the publishable-key endpoints: only the merchant's allowed origins can read them.
+
+use crate::helpers::*;
+use serde_json::Value;
+
+#[actix_web::test]
+async fn the_widget_config_is_readable_only_from_allowed_origins() {
+    let app = spawn_app().await;
+    let m = app
+        .create_merchant("Cors Shop", &["https://shop.example"])
+        .await;
+
+    // Preflight.
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/widget/config"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert!(
+        res.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+
+    // Allowed origin: 200, readable.
+    let res = app
+        .client
+        .get(app.url("/v1/widget/config"))
+        .bearer_auth(&m.publishable_key)
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["merchant"]["name"], "Cors Shop");
+    assert_eq!(body["merchant"]["currency"], "USD");
+
+    // Another origin: refused, and no data in the answer.
+    let res = app
+        .client
+        .get(app.url("/v1/widget/config"))
+        .bearer_auth(&m.publishable_key)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(res, 403, "origin_not_allowed").await;
+    assert!(body.get("merchant").is_none());
+
+    // Server-side calls (no Origin) still work with the publishable key.
+    let res = app.get("/v1/widget/config", Some(&m.publishable_key)).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn merchant_endpoints_never_answer_cors() {
+    let app = spawn_app().await;
+    let m = app
+        .create_merchant("No Cors", &["https://shop.example"])
+        .await;
+    let res = app
+        .client
+        .get(app.url("/v1/merchant"))
+        .bearer_auth(&m.secret_key)
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}

@@ -1,0 +1,98 @@
+//! `/health`, `/ready` and `/metrics` on a healthy server.
+
+use crate::helpers::*;
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+#[actix_web::test]
+async fn health_and_ready_answer_200_on_a_migrated_database() {
+    let app = spawn_app().await;
+    let res = app.get("/health", None).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let res = app.get("/ready", None).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["migrations"], "ok");
+}
+
+fn promtool() -> String {
+    let out = Command::new(repo_root().join("scripts/promtool.sh"))
+        .output()
+        .expect("run scripts/promtool.sh");
+    assert!(
+        out.status.success(),
+        "promtool is needed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_template_and_pass_promtool() {
+    let app = spawn_app().await;
+    let m = app.create_merchant("Metrics Shop", &[]).await;
+    for _ in 0..3 {
+        app.get(
+            &format!("/v1/merchant/keys/{}", m.secret_key_id),
+            Some(&m.secret_key),
+        )
+        .await;
+    }
+    app.get("/v1/merchant", None).await; // a 401
+    app.get("/no/such/route", None).await;
+
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+
+    assert!(
+        text.contains(r#"agentpay_http_requests_total{method="GET",route="/v1/merchant/keys/{key_id}",status="200"} 3"#),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"agentpay_http_requests_total{method="GET",route="/v1/merchant",status="401"} 1"#
+    ));
+    assert!(text.contains(
+        r#"agentpay_http_requests_total{method="POST",route="/v1/merchants",status="201"} 1"#
+    ));
+    assert!(text.contains(r#"route="unmatched",status="404""#));
+    assert!(
+        !text.contains(&m.secret_key_id),
+        "raw ids never become labels"
+    );
+    assert!(text.contains("agentpay_http_request_duration_seconds_bucket"));
+    assert!(text.contains("agentpay_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("agentpay_db_pool_max_connections 5"));
+    assert!(text.contains("agentpay_build_info{"));
+
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

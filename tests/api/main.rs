@@ -1,0 +1,14 @@
+//! Black-box tests: the real server on port 0 (or the real binary) against a real Postgres with
+//! pgvector. Each test gets its own database, dropped afterwards. See `helpers.rs`.
+
+// Tests fail loudly: unwrap/expect/panic are the point here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod helpers;
+
+mod config_and_startup;
+mod cors;
+mod errors;
+mod health_and_metrics;
+mod merchants;
+mod readiness;

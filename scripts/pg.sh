@@ -10,6 +10,7 @@
 #   start   install if needed, init the cluster if needed, start it (a running server is reused),
 #           create the `agentpay` database, and print `DATABASE_URL=...`
 #   stop    stop the server (fast shutdown)
+#   destroy stop the server and delete its cluster folder (tests use it for private clusters)
 #   status  exit 0 when the server runs, 3 when it does not
 #   url     print the DATABASE_URL it serves
 #   psql    open psql on the `agentpay` database
@@ -153,6 +154,14 @@ cmd_stop() {
   fi
 }
 
+cmd_destroy() {
+  cmd_stop
+  local dir
+  dir=$(reachable_dir "$PG_DIR")
+  rm -rf "$dir" "$PG_DIR"
+  log "deleted $dir"
+}
+
 cmd_status() {
   [ -x "$DIST/pgserver/pginstall/bin/postgres" ] || { log "not installed"; exit 3; }
   local dir bin
@@ -164,6 +173,7 @@ cmd_status() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
+  destroy) cmd_destroy ;;
   status) cmd_status ;;
   url) url ;;
   psql) shift; install_dist; exec "$(bin_dir)/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d "$DB" "$@" ;;

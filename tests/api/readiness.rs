@@ -45,11 +45,10 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let _ = Command::new(repo_root().join("scripts/pg.sh"))
-            .arg("stop")
+            .arg("destroy")
             .env("AGENTPAY_PG_DIR", &self.dir)
             .env("AGENTPAY_PG_PORT", self.port.to_string())
             .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -95,6 +95,86 @@ pub struct Settings {
     pub readiness: ReadinessSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Conversation engine.
+    pub conversation: ConversationConfig,
+    /// WebSocket connections.
+    pub websocket: WebSocketSettings,
+    /// Model providers.
+    pub llm: LlmSettings,
+}
+
+/// `[conversation]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationConfig {
+    /// Idle seconds before an actor passivates.
+    pub idle_timeout_secs: u64,
+    /// History messages given to the model.
+    pub history_messages: usize,
+    /// Most messages replayed on resume.
+    pub replay_limit: usize,
+    /// Largest visitor message in bytes.
+    pub max_message_bytes: usize,
+    /// Longest client_id in bytes.
+    pub max_client_id_bytes: usize,
+    /// The system prompt.
+    pub system_prompt: String,
+    /// Most tokens per reply.
+    pub max_reply_tokens: u32,
+    /// Milliseconds per actor request.
+    pub ask_timeout_ms: u64,
+    /// Seconds the HTTP fallback waits for a reply.
+    pub reply_timeout_secs: u64,
+    /// Test-only fault injection.
+    pub fault_injection: bool,
+}
+
+/// `[websocket]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSocketSettings {
+    /// Seconds between pings.
+    pub heartbeat_interval_secs: u64,
+    /// Seconds of client silence before closing.
+    pub client_timeout_secs: u64,
+    /// Delta coalescing interval in milliseconds.
+    pub flush_interval_ms: u64,
+    /// Outbound frames before a connection counts as too slow.
+    pub max_outbound_frames: usize,
+    /// Largest client frame in bytes.
+    pub max_frame_bytes: usize,
+    /// Events buffered between a conversation and a connection.
+    pub subscriber_queue_events: usize,
+}
+
+/// `[llm]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    /// The provider answering every role.
+    pub provider: LlmProvider,
+    /// `[llm.simulated]`
+    pub simulated: SimulatedSettings,
+}
+
+/// Model providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmProvider {
+    /// The simulated model (no AI).
+    Simulated,
+}
+
+/// `[llm.simulated]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedSettings {
+    /// Milliseconds to the first token.
+    pub ttft_ms: u64,
+    /// Tokens per second.
+    pub tokens_per_sec: f64,
+    /// Tokens per reply.
+    pub reply_tokens: usize,
 }
 
 /// `[server]`
@@ -312,6 +392,45 @@ impl Settings {
         let url = &self.server.public_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             bail!("configuration key `server.public_url` must start with http:// or https://");
+        }
+        let c = &self.conversation;
+        if c.max_message_bytes == 0 || c.max_message_bytes > 1 << 20 {
+            bail!(
+                "configuration key `conversation.max_message_bytes` must be between 1 and 1048576"
+            );
+        }
+        if c.max_client_id_bytes == 0 || c.max_client_id_bytes > 255 {
+            bail!("configuration key `conversation.max_client_id_bytes` must be between 1 and 255");
+        }
+        if c.ask_timeout_ms == 0 {
+            bail!("configuration key `conversation.ask_timeout_ms` must be positive");
+        }
+        if c.history_messages == 0 {
+            bail!("configuration key `conversation.history_messages` must be at least 1");
+        }
+        let w = &self.websocket;
+        if w.heartbeat_interval_secs == 0 || w.client_timeout_secs <= w.heartbeat_interval_secs {
+            bail!(
+                "configuration key `websocket.client_timeout_secs` must exceed \
+                 `websocket.heartbeat_interval_secs` (which must be positive)"
+            );
+        }
+        if w.max_outbound_frames < 8 || w.subscriber_queue_events < 8 {
+            bail!(
+                "configuration keys `websocket.max_outbound_frames` and `websocket.subscriber_queue_events` must be at least 8"
+            );
+        }
+        if w.max_frame_bytes < c.max_message_bytes {
+            bail!(
+                "configuration key `websocket.max_frame_bytes` must be at least `conversation.max_message_bytes`"
+            );
+        }
+        let sim = &self.llm.simulated;
+        if !(sim.tokens_per_sec.is_finite() && sim.tokens_per_sec >= 0.0) {
+            bail!("configuration key `llm.simulated.tokens_per_sec` must be a number >= 0");
+        }
+        if sim.reply_tokens == 0 {
+            bail!("configuration key `llm.simulated.reply_tokens` must be at least 1");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow!("configuration key `log.level` is not a valid filter: {e}"))?;

@@ -6,14 +6,17 @@
 //! - [`cli`]: the `agentpay` command (`serve`, `migrate`, `merchant`, `config`).
 //! - [`config`]: layered, typed, validated settings; secrets from the environment only.
 //! - [`telemetry`]: tracing setup (pretty or JSON logs).
-//! - [`startup`]: `Application::build` / `run_until_stopped`.
-//! - [`http`]: routes, authentication, errors, middleware (request ids, metrics, CORS).
+//! - [`startup`]: `Application::build` / `run_until_stopped` (with graceful shutdown).
+//! - [`engine`]: builds the conversation registry (store, model, metrics observer).
+//! - [`http`]: routes, authentication, errors, middleware (request ids, metrics, CORS), the
+//!   WebSocket session actor and the SSE fallback.
 //! - [`merchants`]: merchant and API-key rules shared by the HTTP API and the CLI.
 //! - [`store`]: Postgres pool, migrations and queries.
 //! - [`metrics`]: the app's Prometheus registry.
 
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod http;
 pub mod merchants;
 pub mod metrics;

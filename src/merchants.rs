@@ -19,8 +19,6 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_ORIGINS: usize = 50;
 /// Random characters in a key after its `sk_`/`pk_` prefix (base62: 32 chars ≈ 190 bits).
 const KEY_RANDOM_CHARS: usize = 32;
-/// Characters of a key kept in clear to recognise it in a list (`sk_` + 6).
-const KEY_PREFIX_CHARS: usize = 9;
 
 /// A merchant as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -131,21 +129,27 @@ pub fn hash_key(key: &str) -> [u8; 32] {
 
 /// A fresh random key of the given kind.
 pub fn generate_key(kind: KeyKind) -> anyhow::Result<KeyMaterial> {
+    generate_token(kind.prefix())
+}
+
+/// A fresh random token: `prefix` + 32 base62 characters (≈190 bits), with its digest.
+pub fn generate_token(prefix: &str) -> anyhow::Result<KeyMaterial> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut plain = String::from(kind.prefix());
+    let mut plain = String::from(prefix);
+    let want = prefix.len() + KEY_RANDOM_CHARS;
     let mut buf = [0u8; 64];
-    while plain.len() < kind.prefix().len() + KEY_RANDOM_CHARS {
+    while plain.len() < want {
         getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
         // Rejection sampling keeps the alphabet uniform: 248 = 4 * 62.
         for b in buf.iter().filter(|b| **b < 248) {
-            if plain.len() == kind.prefix().len() + KEY_RANDOM_CHARS {
+            if plain.len() == want {
                 break;
             }
             plain.push(char::from(ALPHABET[usize::from(*b % 62)]));
         }
     }
     Ok(KeyMaterial {
-        prefix: plain[..KEY_PREFIX_CHARS].to_string(),
+        prefix: plain[..(prefix.len() + 6).min(plain.len())].to_string(),
         hash: hash_key(&plain),
         plain,
     })

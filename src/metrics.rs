@@ -21,6 +21,18 @@ pub struct Metrics {
     pub http_request_duration_seconds: HistogramVec,
     /// Database pool connections by state (`idle`, `in_use`), refreshed at scrape time.
     db_pool_connections: IntGaugeVec,
+    /// Live actors by kind.
+    pub live_actors: IntGaugeVec,
+    /// Actor lifecycle events by kind and event (`start`, `stop`, `restart`, `replace`).
+    pub actor_events_total: IntCounterVec,
+    /// Finished turns by outcome (`complete`, `interrupted`).
+    pub turns_total: IntCounterVec,
+    /// Subscribers dropped because their queue was full or closed.
+    pub subscribers_dropped_total: prometheus::IntCounter,
+    /// Open WebSocket connections.
+    pub websocket_connections: IntGauge,
+    /// WebSocket closes by code.
+    pub websocket_closes_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -66,6 +78,41 @@ impl Metrics {
             .with_label_values(&[env!("CARGO_PKG_VERSION"), profile])
             .set(1);
 
+        let live_actors =
+            IntGaugeVec::new(Opts::new("actors_live", "Live actors by kind"), &["kind"])?;
+        let actor_events_total = IntCounterVec::new(
+            Opts::new(
+                "actor_events_total",
+                "Actor lifecycle events by kind and event",
+            ),
+            &["kind", "event"],
+        )?;
+        let turns_total = IntCounterVec::new(
+            Opts::new(
+                "conversation_turns_total",
+                "Finished conversation turns by outcome",
+            ),
+            &["outcome"],
+        )?;
+        let subscribers_dropped_total = prometheus::IntCounter::new(
+            "conversation_subscribers_dropped_total",
+            "Subscribers dropped because their event queue was full or closed",
+        )?;
+        let websocket_connections =
+            IntGauge::new("websocket_connections", "Open WebSocket connections")?;
+        let websocket_closes_total = IntCounterVec::new(
+            Opts::new(
+                "websocket_closes_total",
+                "WebSocket connections closed by the server, by close code",
+            ),
+            &["code"],
+        )?;
+        registry.register(Box::new(live_actors.clone()))?;
+        registry.register(Box::new(actor_events_total.clone()))?;
+        registry.register(Box::new(turns_total.clone()))?;
+        registry.register(Box::new(subscribers_dropped_total.clone()))?;
+        registry.register(Box::new(websocket_connections.clone()))?;
+        registry.register(Box::new(websocket_closes_total.clone()))?;
         registry.register(Box::new(http_requests_total.clone()))?;
         registry.register(Box::new(http_request_duration_seconds.clone()))?;
         registry.register(Box::new(db_pool_connections.clone()))?;
@@ -76,6 +123,12 @@ impl Metrics {
             http_requests_total,
             http_request_duration_seconds,
             db_pool_connections,
+            live_actors,
+            actor_events_total,
+            turns_total,
+            subscribers_dropped_total,
+            websocket_connections,
+            websocket_closes_total,
         })
     }
 
@@ -88,6 +141,13 @@ impl Metrics {
         self.http_request_duration_seconds
             .with_label_values(&[route, method])
             .observe(seconds);
+    }
+
+    /// Counts an actor lifecycle event.
+    pub fn actor_event(&self, kind: &str, event: &str) {
+        self.actor_events_total
+            .with_label_values(&[kind, event])
+            .inc();
     }
 
     /// Renders the registry in the Prometheus text format, refreshing the pool gauges first.

@@ -1,7 +1,8 @@
 //! Building and running the server: `Application::build` connects to the database, migrates,
 //! binds the listener (recording the real port, so tests bind port 0) and assembles the app;
-//! `run_until_stopped` serves until SIGTERM/SIGINT, lets in-flight requests finish within
-//! `server.shutdown_timeout_secs`, then closes the pool.
+//! `run_until_stopped` serves until SIGTERM/SIGINT; then every conversation stores its reply in
+//! progress as interrupted and closes its WebSockets with 1012, in-flight requests get
+//! `server.shutdown_timeout_secs` to finish, and the pool is closed.
 
 use crate::config::{LoadedConfig, redact_database_url};
 use crate::http::extract::BodyLimit;
@@ -11,11 +12,13 @@ use crate::metrics::Metrics;
 use crate::store::{self, migrations};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
+use agentpay_actors::conversation::ConversationRegistry;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -25,6 +28,10 @@ pub struct Application {
     server: Server,
     /// The pool, closed after the server stops.
     pool: PgPool,
+    /// The conversations, shut down before the server stops.
+    registry: Arc<ConversationRegistry>,
+    /// Deadline for the whole shutdown.
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -50,6 +57,8 @@ impl Application {
         }
 
         let metrics = Arc::new(Metrics::new(settings.database.max_connections)?);
+        // Singletons start here, once, not in the per-worker closure below.
+        let registry = crate::engine::registry(&settings, pool.clone(), metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!(
@@ -83,6 +92,7 @@ impl Application {
                 .map(|t| Sha256::digest(t.expose().as_bytes()).into()),
             metrics,
             public_url: public_url.clone(),
+            registry: registry.clone(),
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 
@@ -97,13 +107,21 @@ impl Application {
         })
         .listen(listener)
         .context("failed to listen")?
+        // Signals are handled in `run_until_stopped`: conversations must shut down first.
+        .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server = server.run();
         tracing::info!(%public_url, port, "listening");
-        Ok(Self { port, server, pool })
+        Ok(Self {
+            port,
+            server,
+            pool,
+            registry,
+            shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
+        })
     }
 
     /// The bound port.
@@ -116,12 +134,51 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then closes the database pool.
+    /// Serves until SIGTERM/SIGINT (or a stop through [`Application::handle`]), shuts down
+    /// gracefully, then closes the database pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let result = self.server.await.context("the HTTP server failed");
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let result = tokio::select! {
+            res = &mut server => res.context("the HTTP server failed"),
+            signal = shutdown_signal() => {
+                tracing::info!(signal, "shutting down: closing conversations");
+                self.registry.shutdown_all(self.shutdown_timeout).await;
+                tracing::info!("conversations closed; stopping the HTTP server");
+                // The server future must keep being polled while it stops.
+                let (res, ()) = tokio::join!(&mut server, handle.stop(true));
+                res.context("the HTTP server failed")
+            }
+        };
         tracing::info!("server stopped; closing the database pool");
         self.pool.close().await;
         tracing::info!("shutdown complete");
         result
+    }
+}
+
+/// Resolves with the signal's name on SIGTERM or SIGINT.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::error!("could not install signal handlers; stop the process with SIGKILL");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
     }
 }

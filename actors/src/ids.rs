@@ -53,6 +53,10 @@ uuid_id!(
     /// One API key (secret or publishable) of a merchant.
     ApiKeyId
 );
+uuid_id!(
+    /// One message (user or assistant) of a conversation.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

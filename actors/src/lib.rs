@@ -1,19 +1,27 @@
 //! `agentpay-actors`: the engine core.
 //!
 //! This crate holds what the engine is made of, independent of how it is reached: identifiers,
-//! money, and the ports (traits) the engine needs from the outside world. The `agentpay` crate
-//! implements those ports with Postgres, HTTP and providers; this crate never depends on sqlx,
-//! reqwest or actix-web, so its logic is tested with in-memory fakes.
+//! money, the conversation actors, and the ports (traits) the engine needs from the outside
+//! world. The `agentpay` crate implements those ports with Postgres, HTTP and providers; this
+//! crate never depends on sqlx, reqwest or actix-web, so its logic is tested with in-memory
+//! fakes.
 //!
 //! Modules:
-//! - [`ids`]: newtype identifiers (`MerchantId`, `ConversationId`, ...).
+//! - [`ids`]: newtype identifiers (`MerchantId`, `ConversationId`, `MessageId`, ...).
 //! - [`money`]: integer minor units with an ISO 4217 currency code.
-//! - [`ports`]: traits the edges implement (`Clock` so far; conversation storage, catalog search,
-//!   model clients and payments arrive with their issues).
+//! - [`ports`]: traits the edges implement (`Clock`, `ConversationStore`, `ModelClient`).
+//! - [`model`]: model implementations that live in the core (the simulated model).
+//! - [`conversation`]: `ConversationActor`, its messages and events, `ConversationRegistry`.
+//! - `memory` (tests): an in-memory `ConversationStore`.
 
+pub mod conversation;
 pub mod ids;
+pub mod model;
 pub mod money;
 pub mod ports;
 
-pub use ids::{ApiKeyId, ConversationId, MerchantId};
+#[cfg(test)]
+pub(crate) mod memory;
+
+pub use ids::{ApiKeyId, ConversationId, MerchantId, MessageId};
 pub use money::{Currency, CurrencyError, Money};

@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy)]
 pub struct CorsAllowed;
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+/// The bearer token of a request, or 401.
+pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -124,6 +125,11 @@ async fn authenticate(req: &HttpRequest, want: KeyKind) -> Result<(Merchant, Api
             "the API key is invalid or revoked",
         )),
     }
+}
+
+/// Authenticates a merchant's secret key.
+pub async fn authenticate_secret(req: &HttpRequest) -> Result<(Merchant, ApiKeyId), ApiError> {
+    authenticate(req, KeyKind::Secret).await
 }
 
 /// A request authenticated by a merchant's secret key.

@@ -16,7 +16,7 @@ use tracing::Instrument;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Path prefixes served to browsers with a publishable key; only these answer CORS.
-pub const BROWSER_PREFIXES: &[&str] = &["/v1/widget"];
+pub const BROWSER_PREFIXES: &[&str] = &["/v1/widget", "/v1/conversations"];
 
 /// Seconds browsers may cache a preflight answer.
 const PREFLIGHT_MAX_AGE_SECS: &str = "600";

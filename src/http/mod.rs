@@ -8,8 +8,10 @@ pub mod auth;
 pub mod errors;
 pub mod extract;
 pub mod middleware;
+pub mod protocol;
 pub mod routes;
 pub mod state;
+pub mod ws;
 
 use actix_web::{HttpResponse, web};
 use errors::ApiError;
@@ -53,6 +55,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/merchant/keys/{key_id}")
             .get(routes::merchants::get_key)
             .delete(routes::merchants::revoke_key)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/conversations")
+            .post(routes::conversations::create_conversation)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/conversations/{conversation_id}")
+            .get(routes::conversations::get_conversation)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/conversations/{conversation_id}/messages")
+            .get(routes::conversations::list_messages)
+            .post(routes::conversations::post_message)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/conversations/{conversation_id}/ws")
+            .get(ws::conversation_ws)
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -5,6 +5,7 @@
 
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use agentpay_actors::conversation::ConversationRegistry;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -21,4 +22,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Base URL for links this server returns.
     pub public_url: String,
+    /// The conversation directory (one per process).
+    pub registry: Arc<ConversationRegistry>,
 }

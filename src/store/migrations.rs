@@ -10,11 +10,18 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 /// (version, description, SQL) of every migration, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "merchants and keys",
-    include_str!("../../migrations/0001_merchants_and_keys.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "merchants and keys",
+        include_str!("../../migrations/0001_merchants_and_keys.sql"),
+    ),
+    (
+        2,
+        "conversations",
+        include_str!("../../migrations/0002_conversations.sql"),
+    ),
+];
 
 /// The migrator over [`MIGRATIONS`].
 pub fn migrator() -> Migrator {

@@ -1,5 +1,6 @@
 //! Route handlers, one module per area.
 
+pub mod conversations;
 pub mod health;
 pub mod merchants;
 pub mod widget;

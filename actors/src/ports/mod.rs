@@ -1,7 +1,25 @@
 //! Ports: what the engine needs from the outside, as traits. The `agentpay` crate implements
 //! them for real (Postgres, HTTP providers); tests implement them in memory.
+//!
+//! Async methods return boxed `'static` futures so the ports are object-safe (`Arc<dyn …>`) and
+//! their futures can be moved into actor contexts.
+
+pub mod model;
+pub mod store;
 
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+
+pub use model::{
+    ChatMessage, ChatRole, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Usage,
+};
+pub use store::{
+    AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError, Role,
+    StoredMessage,
+};
+
+/// A boxed future returned by a port.
+pub type PortFuture<T> = BoxFuture<'static, T>;
 
 /// The time source. Engine code asks a `Clock` instead of calling `Utc::now()` so tests can
 /// control time.

@@ -1,0 +1,689 @@
+//! `ConversationActor`: one per live conversation, started under an actix `Supervisor` by the
+//! [`ConversationRegistry`](super::registry::ConversationRegistry).
+//!
+//! It owns the session: recent turns for the model's context, the queue of turns waiting for a
+//! reply, the reply in progress, and the subscribers (every WebSocket or SSE stream watching the
+//! conversation). Guarantees, and how they are kept:
+//! - one turn at a time, in arrival order: writes run under `ctx.wait` (`AtomicResponse`), so the
+//!   mailbox is not processed while a write is in flight, and replies are started from a FIFO;
+//! - persist before acknowledge: the `ack` is sent from the store write's completion;
+//! - no double processing: the store refuses a `client_id` it has seen;
+//! - resume: `Subscribe { after }` replays stored events and the reply in progress before the
+//!   subscriber is added, inside the same atomic step.
+//!
+//! The model runs as a separate task that feeds the actor with `ReplyDelta`/`ReplyDone`
+//! messages (`send().await`, so a slow actor slows the model task rather than queueing without
+//! bound). The actor stops itself when idle with no subscribers (passivation) and is rehydrated
+//! from the store on the next access.
+
+use super::events::{PROTOCOL_VERSION, ServerEvent, Signal};
+use super::messages::*;
+use super::registry::{ConversationRegistry, EngineDeps};
+use crate::ids::{ConversationId, MessageId};
+use crate::ports::model::{ChatMessage, ChatRole, ModelEvent, ModelRequest, Usage};
+use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, Role, StoredMessage};
+use actix::prelude::*;
+use futures_util::StreamExt;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// The text that makes a turn panic when `fault_injection` is on (tests only).
+pub const FAULT_PANIC_TEXT: &str = "/fault panic";
+
+/// How long replay writes into one subscriber may wait for it before giving up on it.
+const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Polite text stored when the model fails before producing any text.
+const MODEL_FAILURE_NOTICE: &str =
+    "Sorry, the assistant could not answer just now. Please try again in a moment.";
+
+/// A visitor turn waiting for its reply.
+struct Turn {
+    /// The user message's sequence number.
+    seq: i64,
+}
+
+/// The reply being generated.
+struct Reply {
+    /// Its id.
+    message_id: MessageId,
+    /// Its start sequence number; `None` until the start is stored.
+    seq: Option<i64>,
+    /// The user message it answers.
+    reply_to_seq: i64,
+    /// Text so far.
+    text: String,
+    /// `text.chars().count()`, kept to index deltas without rescanning.
+    chars: usize,
+    /// The model task; aborted on cancel, shutdown and restart.
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The conversation actor. See the module docs.
+pub struct ConversationActor {
+    /// The conversation; fixed for the actor's life.
+    id: ConversationId,
+    /// Back to the directory, to remove itself when it passivates. Weak: the registry owns
+    /// the actors, not the other way round.
+    registry: Weak<ConversationRegistry>,
+    /// Store, model and settings, shared by every conversation.
+    deps: Arc<EngineDeps>,
+    /// True once the state is loaded from the store; requests before that are refused.
+    loaded: bool,
+    /// The last sequence number stored.
+    last_seq: i64,
+    /// Recent messages for the model's context, oldest first, at most `history_messages`.
+    history: VecDeque<ChatMessage>,
+    /// Turns waiting for a reply, in arrival order.
+    queue: VecDeque<Turn>,
+    /// Texts of queued turns by seq (kept apart from `Turn` so the queue stays small to move).
+    queued_text: HashMap<i64, String>,
+    /// The reply in progress.
+    reply: Option<Reply>,
+    /// Everyone watching: bounded channels. A full or closed channel drops its subscriber
+    /// (it resubscribes with `after` and loses nothing).
+    subscribers: HashMap<SubscriberId, mpsc::Sender<Signal>>,
+    /// Next subscriber id.
+    next_subscriber: SubscriberId,
+    /// Last request or event, for passivation.
+    last_activity: Instant,
+    /// Set when the actor stops for good (passivation, shutdown, not found): it must not be
+    /// restarted by its supervisor and must not serve requests any more.
+    retiring: bool,
+    /// Set on server shutdown: new turns are refused.
+    shutting_down: bool,
+}
+
+impl ConversationActor {
+    /// A new, unloaded actor for `id`; `started` loads it.
+    pub(crate) fn new(
+        id: ConversationId,
+        registry: Weak<ConversationRegistry>,
+        deps: Arc<EngineDeps>,
+    ) -> Self {
+        Self {
+            id,
+            registry,
+            deps,
+            loaded: false,
+            last_seq: 0,
+            history: VecDeque::new(),
+            queue: VecDeque::new(),
+            queued_text: HashMap::new(),
+            reply: None,
+            subscribers: HashMap::new(),
+            next_subscriber: 1,
+            last_activity: Instant::now(),
+            retiring: false,
+            shutting_down: false,
+        }
+    }
+
+    fn observer(&self) -> &dyn super::registry::EngineObserver {
+        self.deps.observer.as_ref()
+    }
+
+    /// Sends to every subscriber; drops the ones whose channel is full or closed.
+    fn broadcast(&mut self, event: ServerEvent) {
+        let mut dropped = Vec::new();
+        for (id, tx) in &self.subscribers {
+            if tx.try_send(Signal::Event(event.clone())).is_err() {
+                dropped.push(*id);
+            }
+        }
+        for id in dropped {
+            self.subscribers.remove(&id);
+            self.observer().subscriber_dropped();
+        }
+    }
+
+    /// Sends to one subscriber, if it is still there.
+    fn send_to(&mut self, id: Option<SubscriberId>, event: ServerEvent) {
+        let Some(id) = id else { return };
+        if let Some(tx) = self.subscribers.get(&id)
+            && tx.try_send(Signal::Event(event)).is_err()
+        {
+            self.subscribers.remove(&id);
+            self.observer().subscriber_dropped();
+        }
+    }
+
+    fn remember(&mut self, role: ChatRole, text: String) {
+        self.history.push_back(ChatMessage { role, text });
+        while self.history.len() > self.deps.settings.history_messages {
+            self.history.pop_front();
+        }
+    }
+
+    /// Starts the next queued turn's reply unless one is in progress.
+    fn maybe_start_next(&mut self, ctx: &mut Context<Self>) {
+        if self.reply.is_some() || self.shutting_down || self.retiring {
+            return;
+        }
+        let Some(turn) = self.queue.pop_front() else {
+            return;
+        };
+        let text = self.queued_text.remove(&turn.seq).unwrap_or_default();
+        if self.deps.settings.fault_injection && text.trim() == FAULT_PANIC_TEXT {
+            // Test-only fault (conversation.fault_injection): a panic inside turn handling, to
+            // prove the registry replaces the dead actor and nothing stored is lost.
+            #[allow(clippy::panic)]
+            {
+                panic!("injected fault in conversation {}", self.id);
+            }
+        }
+        let message_id = MessageId::new_random();
+        self.reply = Some(Reply {
+            message_id,
+            seq: None,
+            reply_to_seq: turn.seq,
+            text: String::new(),
+            chars: 0,
+            task: None,
+        });
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let started = async move {
+            store
+                .start_assistant_message(id, message_id, turn.seq)
+                .await
+        };
+        ctx.wait(started.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(seq) => {
+                act.last_seq = act.last_seq.max(seq);
+                if let Some(r) = act.reply.as_mut() {
+                    r.seq = Some(seq);
+                }
+                act.broadcast(ServerEvent::AssistantStart {
+                    message_id,
+                    seq,
+                    reply_to_seq: turn.seq,
+                });
+                act.spawn_model(ctx, message_id, text);
+            }
+            Err(e) => {
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply start");
+                act.reply = None;
+                act.broadcast(ServerEvent::error(
+                    "unavailable",
+                    "the reply could not be started; please send your message again",
+                ));
+                act.maybe_start_next(ctx);
+            }
+        }));
+    }
+
+    fn spawn_model(&mut self, ctx: &mut Context<Self>, message_id: MessageId, user_text: String) {
+        self.remember(ChatRole::User, user_text);
+        let request = ModelRequest {
+            system: self.deps.settings.system_prompt.clone(),
+            messages: self.history.iter().cloned().collect(),
+            max_tokens: self.deps.settings.max_reply_tokens,
+        };
+        let mut stream = self.deps.model.stream(request);
+        let addr = ctx.address();
+        let task = actix::spawn(async move {
+            let mut usage = None;
+            let outcome = loop {
+                match stream.next().await {
+                    Some(Ok(ModelEvent::Delta(text))) => {
+                        if text.is_empty() {
+                            continue;
+                        }
+                        if addr.send(ReplyDelta { message_id, text }).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(ModelEvent::Usage(u))) => usage = Some(u),
+                    Some(Err(e)) => break Err(e),
+                    None => break Ok(usage),
+                }
+            };
+            let _ = addr
+                .send(ReplyDone {
+                    message_id,
+                    outcome,
+                })
+                .await;
+        });
+        if let Some(r) = self.reply.as_mut() {
+            r.task = Some(task);
+        }
+    }
+
+    /// Ends the reply in progress: stores it, tells subscribers, starts the next turn.
+    fn finish_reply(
+        &mut self,
+        ctx: &mut Context<Self>,
+        status: MessageStatus,
+        usage: Option<Usage>,
+    ) {
+        let Some(mut reply) = self.reply.take() else {
+            return;
+        };
+        if let Some(task) = reply.task.take() {
+            task.abort();
+        }
+        if reply.seq.is_none() {
+            // Its start was never stored: nothing to end.
+            return;
+        }
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let message_id = reply.message_id;
+        let text = reply.text;
+        let interrupted = status == MessageStatus::Interrupted;
+        let stored_text = text.clone();
+        let fut = async move {
+            store
+                .finish_assistant_message(id, message_id, stored_text, status, usage)
+                .await
+        };
+        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
+            match res {
+                Ok(end_seq) => {
+                    act.last_seq = act.last_seq.max(end_seq);
+                    act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
+                    act.remember(ChatRole::Assistant, text.clone());
+                    act.broadcast(ServerEvent::AssistantEnd {
+                        message_id,
+                        seq: end_seq,
+                        text,
+                        usage,
+                        interrupted,
+                    });
+                }
+                Err(e) => {
+                    // The row stays `streaming`; a restart reloads and closes it as interrupted.
+                    tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply end; restarting");
+                    act.broadcast(ServerEvent::error("unavailable", "the reply could not be stored"));
+                    ctx.stop();
+                    return;
+                }
+            }
+            act.maybe_start_next(ctx);
+        }));
+    }
+
+    /// Stored messages → the durable events after `after`, in sequence order. Messages still
+    /// streaming are left out: the live reply is replayed from memory.
+    fn replay_events(messages: Vec<StoredMessage>, after: i64) -> Vec<(i64, ServerEvent)> {
+        let mut events = Vec::new();
+        for m in messages {
+            match m.role {
+                Role::User => {
+                    if m.seq > after {
+                        events.push((
+                            m.seq,
+                            ServerEvent::UserMessage {
+                                message_id: m.id,
+                                seq: m.seq,
+                                client_id: m.client_id.unwrap_or_default(),
+                                text: m.text,
+                            },
+                        ));
+                    }
+                }
+                Role::Assistant => {
+                    let Some(end_seq) = m.end_seq else { continue };
+                    if m.seq > after {
+                        events.push((
+                            m.seq,
+                            ServerEvent::AssistantStart {
+                                message_id: m.id,
+                                seq: m.seq,
+                                reply_to_seq: m.reply_to_seq.unwrap_or(0),
+                            },
+                        ));
+                    }
+                    if end_seq > after {
+                        events.push((
+                            end_seq,
+                            ServerEvent::AssistantEnd {
+                                message_id: m.id,
+                                seq: end_seq,
+                                text: m.text,
+                                usage: m.usage,
+                                interrupted: m.status == MessageStatus::Interrupted,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        events.sort_by_key(|(seq, _)| *seq);
+        events
+    }
+
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.retiring = true;
+        if let Some(registry) = self.registry.upgrade() {
+            registry.forget(self.id, &ctx.address());
+        }
+        ctx.stop();
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let history = self.deps.settings.history_messages;
+        ctx.wait(async move { store.load(id, history).await }.into_actor(self).map(|res, act, ctx| match res {
+            Ok(loaded) => {
+                act.loaded = true;
+                act.last_seq = loaded.last_seq;
+                act.history.clear();
+                for m in loaded.recent {
+                    let role = match m.role {
+                        Role::User => ChatRole::User,
+                        Role::Assistant => ChatRole::Assistant,
+                    };
+                    act.remember(role, m.text);
+                }
+                act.last_activity = Instant::now();
+            }
+            Err(PersistError::NotFound) => {
+                tracing::warn!(conversation_id = %act.id, "conversation not found; stopping");
+                act.retire(ctx);
+            }
+            Err(PersistError::Unavailable(e)) => {
+                // Refuse requests for a moment, then stop; the next access retries the load.
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not load the conversation");
+                ctx.run_later(Duration::from_secs(1), |act, ctx| act.retire(ctx));
+            }
+        }));
+    }
+
+    fn not_ready(&self) -> Option<ConversationError> {
+        if self.shutting_down {
+            Some(ConversationError::ShuttingDown)
+        } else if !self.loaded || self.retiring {
+            Some(ConversationError::Unavailable(
+                "the conversation is not loaded".into(),
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+impl Actor for ConversationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Model tasks and edges `send` with backpressure; 64 leaves room for bursts of deltas.
+        ctx.set_mailbox_capacity(64);
+        self.observer().actor_started();
+        self.load(ctx);
+        let every = (self.deps.settings.idle_timeout / 4).max(Duration::from_millis(250));
+        ctx.run_interval(every, |act, ctx| act.idle_check(ctx));
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.observer().actor_stopped();
+    }
+}
+
+impl Drop for ConversationActor {
+    fn drop(&mut self) {
+        if let Some(task) = self.reply.as_mut().and_then(|r| r.task.take()) {
+            task.abort();
+        }
+    }
+}
+
+impl Supervised for ConversationActor {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        // Same struct, fresh state: everything is reloaded from the store in `started`.
+        // Subscribers are dropped; their channels close and they resubscribe with `after`.
+        self.observer().actor_restarted();
+        if let Some(task) = self.reply.take().and_then(|mut r| r.task.take()) {
+            task.abort();
+        }
+        self.loaded = false;
+        self.queue.clear();
+        self.queued_text.clear();
+        self.subscribers.clear();
+        self.history.clear();
+    }
+}
+
+impl ConversationActor {
+    fn idle_check(&mut self, ctx: &mut Context<Self>) {
+        self.subscribers.retain(|_, tx| !tx.is_closed());
+        let idle = self.subscribers.is_empty() && self.reply.is_none() && self.queue.is_empty();
+        if idle && self.loaded && self.last_activity.elapsed() >= self.deps.settings.idle_timeout {
+            tracing::debug!(conversation_id = %self.id, "passivating idle conversation");
+            self.retire(ctx);
+        }
+    }
+}
+
+impl Handler<Subscribe> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<(SubscriberId, i64), ConversationError>>;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = self.not_ready() {
+            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
+        }
+        self.last_activity = Instant::now();
+        let hello = ServerEvent::Hello {
+            conversation_id: self.id,
+            last_seq: self.last_seq,
+            protocol: PROTOCOL_VERSION,
+        };
+        let after = msg.after.filter(|a| *a < self.last_seq);
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let limit = self.deps.settings.replay_limit;
+        let sender = msg.sender;
+        let fut = async move {
+            let send = |tx: mpsc::Sender<Signal>, ev: ServerEvent| async move {
+                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(ev)))
+                    .await
+                    .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?
+                    .map_err(|_| ConversationError::Unavailable("subscriber gone".into()))
+            };
+            send(sender.clone(), hello).await?;
+            if let Some(after) = after {
+                let messages = store
+                    .messages_after(id, after, limit)
+                    .await
+                    .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
+                for (_, ev) in Self::replay_events(messages, after) {
+                    send(sender.clone(), ev).await?;
+                }
+            }
+            Ok(sender)
+        };
+        let seen = msg.after;
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            let sender = res?;
+            if let Some(r) = act.reply.as_ref()
+                && let Some(seq) = r.seq
+            {
+                // The reply in progress: its start unless the client has seen it, then its text
+                // so far as one delta at index 0; the live deltas follow once subscribed.
+                let mut catch_up = Vec::new();
+                if seen.is_none_or(|a| seq > a) {
+                    catch_up.push(ServerEvent::AssistantStart {
+                        message_id: r.message_id,
+                        seq,
+                        reply_to_seq: r.reply_to_seq,
+                    });
+                }
+                if !r.text.is_empty() {
+                    catch_up.push(ServerEvent::Delta {
+                        message_id: r.message_id,
+                        text: r.text.clone(),
+                        index: 0,
+                    });
+                }
+                for ev in catch_up {
+                    sender.try_send(Signal::Event(ev)).map_err(|_| {
+                        ConversationError::Unavailable("subscriber too slow".into())
+                    })?;
+                }
+            }
+            let id = act.next_subscriber;
+            act.next_subscriber += 1;
+            act.subscribers.insert(id, sender);
+            Ok((id, act.last_seq))
+        })))
+    }
+}
+
+impl Handler<Unsubscribe> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        self.subscribers.remove(&msg.id);
+        self.last_activity = Instant::now();
+    }
+}
+
+impl Handler<PostUserMessage> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<Posted, ConversationError>>;
+
+    fn handle(&mut self, msg: PostUserMessage, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = self.not_ready() {
+            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
+        }
+        self.last_activity = Instant::now();
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let message_id = MessageId::new_random();
+        let (client_id, text) = (msg.client_id, msg.text);
+        let (c, t) = (client_id.clone(), text.clone());
+        let fut = async move { store.append_user_message(id, message_id, c, t).await };
+        let subscriber = msg.subscriber;
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
+            move |res, act, ctx| match res {
+                Ok(AppendOutcome::Stored { seq, message_id }) => {
+                    act.last_seq = act.last_seq.max(seq);
+                    act.send_to(
+                        subscriber,
+                        ServerEvent::Ack {
+                            client_id: client_id.clone(),
+                            seq,
+                        },
+                    );
+                    act.broadcast(ServerEvent::UserMessage {
+                        message_id,
+                        seq,
+                        client_id,
+                        text: text.clone(),
+                    });
+                    act.queue.push_back(Turn { seq });
+                    act.queued_text.insert(seq, text);
+                    act.maybe_start_next(ctx);
+                    Ok(Posted {
+                        seq,
+                        message_id,
+                        duplicate: false,
+                    })
+                }
+                Ok(AppendOutcome::Duplicate { seq, message_id }) => {
+                    act.send_to(subscriber, ServerEvent::Ack { client_id, seq });
+                    Ok(Posted {
+                        seq,
+                        message_id,
+                        duplicate: true,
+                    })
+                }
+                Err(PersistError::NotFound) => Err(ConversationError::NotFound),
+                Err(PersistError::Unavailable(e)) => Err(ConversationError::Unavailable(e)),
+            },
+        )))
+    }
+}
+
+impl Handler<CancelReply> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, _: CancelReply, ctx: &mut Self::Context) {
+        self.last_activity = Instant::now();
+        if self.reply.as_ref().is_some_and(|r| r.seq.is_some()) {
+            self.finish_reply(ctx, MessageStatus::Interrupted, None);
+        }
+    }
+}
+
+impl Handler<ReplyDelta> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReplyDelta, _: &mut Self::Context) {
+        let Some(reply) = self.reply.as_mut() else {
+            return;
+        };
+        if reply.message_id != msg.message_id {
+            return;
+        }
+        let index = reply.chars;
+        reply.chars += msg.text.chars().count();
+        reply.text.push_str(&msg.text);
+        let message_id = reply.message_id;
+        self.last_activity = Instant::now();
+        self.broadcast(ServerEvent::Delta {
+            message_id,
+            text: msg.text,
+            index,
+        });
+    }
+}
+
+impl Handler<ReplyDone> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReplyDone, ctx: &mut Self::Context) {
+        if self
+            .reply
+            .as_ref()
+            .is_none_or(|r| r.message_id != msg.message_id)
+        {
+            return;
+        }
+        match msg.outcome {
+            Ok(usage) => self.finish_reply(ctx, MessageStatus::Complete, usage),
+            Err(e) => {
+                tracing::warn!(conversation_id = %self.id, error = %e, "model failed");
+                self.broadcast(ServerEvent::error(
+                    "model_error",
+                    "the assistant's model failed; the reply is incomplete",
+                ));
+                if let Some(r) = self.reply.as_mut()
+                    && r.text.is_empty()
+                {
+                    r.text = MODEL_FAILURE_NOTICE.to_string();
+                }
+                self.finish_reply(ctx, MessageStatus::Interrupted, None);
+            }
+        }
+    }
+}
+
+impl Handler<Shutdown> for ConversationActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        self.shutting_down = true;
+        self.queue.clear();
+        self.queued_text.clear();
+        if self.reply.as_ref().is_some_and(|r| r.seq.is_some()) {
+            // Stores the partial reply as interrupted (under ctx.wait, so before the step below).
+            self.finish_reply(ctx, MessageStatus::Interrupted, None);
+        }
+        AtomicResponse::new(Box::pin(fut::ready(()).map(|_, act: &mut Self, ctx| {
+            for tx in act.subscribers.values() {
+                let _ = tx.try_send(Signal::Close {
+                    code: 1012,
+                    reason: "server restarting".into(),
+                });
+            }
+            act.subscribers.clear();
+            act.retire(ctx);
+        })))
+    }
+}

@@ -1,0 +1,376 @@
+//! Actor tests with the in-memory store and the simulated model, on a paused clock.
+
+use super::*;
+use crate::ids::ConversationId;
+use crate::memory::MemoryStore;
+use crate::model::{SimulatedModel, SimulatedModelSettings};
+use crate::ports::store::{MessageStatus, Role};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+fn registry(
+    store: Arc<MemoryStore>,
+    reply_tokens: usize,
+    idle: Duration,
+) -> Arc<ConversationRegistry> {
+    let model = SimulatedModel::new(SimulatedModelSettings {
+        ttft: Duration::from_millis(50),
+        tokens_per_sec: 100.0,
+        reply_tokens,
+    });
+    ConversationRegistry::new(
+        EngineDeps {
+            store,
+            model: Arc::new(model),
+            settings: ConversationSettings {
+                idle_timeout: idle,
+                history_messages: 20,
+                replay_limit: 1000,
+                system_prompt: "test".into(),
+                max_reply_tokens: 256,
+                fault_injection: true,
+            },
+            observer: Arc::new(NoopObserver),
+        },
+        Duration::from_secs(5),
+    )
+}
+
+fn setup(reply_tokens: usize) -> (Arc<MemoryStore>, Arc<ConversationRegistry>, ConversationId) {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let id = ConversationId::new_random();
+    store.create(id);
+    let reg = registry(store.clone(), reply_tokens, Duration::from_secs(60));
+    (store, reg, id)
+}
+
+async fn subscribe(
+    reg: &ConversationRegistry,
+    id: ConversationId,
+    after: Option<i64>,
+) -> (SubscriberId, mpsc::Receiver<Signal>) {
+    let (tx, rx) = mpsc::channel(1024);
+    let (sid, _) = reg
+        .ask(id, || Subscribe {
+            after,
+            sender: tx.clone(),
+        })
+        .await
+        .unwrap();
+    (sid, rx)
+}
+
+async fn post(
+    reg: &ConversationRegistry,
+    id: ConversationId,
+    sid: Option<SubscriberId>,
+    client_id: &str,
+    text: &str,
+) -> Posted {
+    reg.ask(id, || PostUserMessage {
+        subscriber: sid,
+        client_id: client_id.into(),
+        text: text.into(),
+    })
+    .await
+    .unwrap()
+}
+
+async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ServerEvent {
+    match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        Ok(Some(Signal::Event(ev))) => ev,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// Events until (and including) the `n`th assistant_end.
+async fn until_end(rx: &mut mpsc::Receiver<Signal>, n: usize) -> Vec<ServerEvent> {
+    let mut out = Vec::new();
+    let mut ends = 0;
+    while ends < n {
+        let ev = next_event(rx).await;
+        if matches!(ev, ServerEvent::AssistantEnd { .. }) {
+            ends += 1;
+        }
+        out.push(ev);
+    }
+    out
+}
+
+/// Applies the protocol's delta rule: reply = reply[..index] + text.
+fn apply(reply: &mut String, index: usize, text: &str) {
+    let keep: String = reply.chars().take(index).collect();
+    *reply = keep + text;
+}
+
+#[actix::test]
+async fn a_posted_message_is_acked_stored_and_answered_with_streamed_deltas() {
+    let (store, reg, id) = setup(12);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    assert!(matches!(
+        next_event(&mut rx).await,
+        ServerEvent::Hello { last_seq: 0, .. }
+    ));
+    let posted = post(&reg, id, Some(sid), "c1", "hello").await;
+    assert_eq!(posted.seq, 1);
+    let events = until_end(&mut rx, 1).await;
+    assert_eq!(
+        events[0],
+        ServerEvent::Ack {
+            client_id: "c1".into(),
+            seq: 1
+        }
+    );
+    assert!(matches!(&events[1], ServerEvent::UserMessage { seq: 1, text, .. } if text == "hello"));
+    assert!(matches!(
+        events[2],
+        ServerEvent::AssistantStart {
+            seq: 2,
+            reply_to_seq: 1,
+            ..
+        }
+    ));
+    let mut streamed = String::new();
+    let mut deltas = 0;
+    for ev in &events[3..events.len() - 1] {
+        let ServerEvent::Delta { text, index, .. } = ev else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            *index,
+            streamed.chars().count(),
+            "indexes are character offsets"
+        );
+        streamed.push_str(text);
+        deltas += 1;
+    }
+    assert_eq!(deltas, 12);
+    let ServerEvent::AssistantEnd {
+        seq,
+        text,
+        interrupted,
+        usage,
+        ..
+    } = events.last().unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((*seq, *interrupted), (3, false));
+    assert_eq!(text, &streamed);
+    assert_eq!(usage.unwrap().output_tokens, 12);
+    let stored = store.messages(id);
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1].role, Role::Assistant);
+    assert_eq!(stored[1].text, streamed);
+    assert_eq!(stored[1].status, MessageStatus::Complete);
+}
+
+#[actix::test]
+async fn a_resent_client_id_is_acknowledged_with_its_original_seq_and_answered_once() {
+    let (store, reg, id) = setup(3);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    let first = post(&reg, id, Some(sid), "same", "hi").await;
+    let again = post(&reg, id, Some(sid), "same", "hi").await;
+    assert_eq!(first.seq, again.seq);
+    assert!(!first.duplicate && again.duplicate);
+    let events = until_end(&mut rx, 1).await;
+    let acks = events
+        .iter()
+        .filter(|e| matches!(e, ServerEvent::Ack { seq: 1, .. }))
+        .count();
+    assert_eq!(acks, 2, "both sends are acknowledged");
+    // Nothing else arrives: one reply only.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(rx.try_recv().is_err());
+    assert_eq!(store.messages(id).len(), 2, "one user message, one reply");
+}
+
+#[actix::test]
+async fn two_subscribers_see_the_same_events_in_the_same_order() {
+    let (_, reg, id) = setup(5);
+    let (sa, mut a) = subscribe(&reg, id, None).await;
+    let (_, mut b) = subscribe(&reg, id, None).await;
+    next_event(&mut a).await;
+    next_event(&mut b).await;
+    post(&reg, id, Some(sa), "c1", "one").await;
+    let ea = until_end(&mut a, 1).await;
+    let eb = until_end(&mut b, 1).await;
+    // The sender also gets its ack; otherwise the streams are identical.
+    let without_ack: Vec<_> = ea
+        .into_iter()
+        .filter(|e| !matches!(e, ServerEvent::Ack { .. }))
+        .collect();
+    assert_eq!(without_ack, eb);
+}
+
+#[actix::test]
+async fn messages_sent_during_a_reply_are_answered_in_order() {
+    let (store, reg, id) = setup(30);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    let mut seqs = Vec::new();
+    for (i, t) in ["first", "second", "third"].iter().enumerate() {
+        seqs.push(post(&reg, id, Some(sid), &format!("c{i}"), t).await.seq);
+    }
+    let events = until_end(&mut rx, 3).await;
+    let answered: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::AssistantStart { reply_to_seq, .. } => Some(*reply_to_seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, seqs, "each answered once, in arrival order");
+    let replies: Vec<_> = store
+        .messages(id)
+        .into_iter()
+        .filter(|m| m.role == Role::Assistant)
+        .collect();
+    assert!(replies[0].text.contains("\"first\"") && replies[2].text.contains("\"third\""));
+}
+
+#[actix::test]
+async fn a_subscriber_resuming_mid_reply_ends_with_exactly_the_full_text() {
+    let (_, reg, id) = setup(40);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    post(&reg, id, Some(sid), "c1", "tell me").await;
+    // Read up to a few deltas, then "disconnect".
+    let mut seen_seq = 0;
+    let mut reply = String::new();
+    let mut deltas = 0;
+    while deltas < 5 {
+        match next_event(&mut rx).await {
+            ServerEvent::Delta { text, index, .. } => {
+                apply(&mut reply, index, &text);
+                deltas += 1;
+            }
+            ev => seen_seq = ev.seq().unwrap_or(seen_seq),
+        }
+    }
+    drop(rx);
+    // Reconnect with the last sequence number seen.
+    let (_, mut rx2) = subscribe(&reg, id, Some(seen_seq)).await;
+    assert!(matches!(
+        next_event(&mut rx2).await,
+        ServerEvent::Hello { .. }
+    ));
+    let events = until_end(&mut rx2, 1).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::AssistantStart { .. })),
+        "start was seen already"
+    );
+    for ev in &events {
+        if let ServerEvent::Delta { text, index, .. } = ev {
+            apply(&mut reply, *index, text);
+        }
+    }
+    let ServerEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
+        panic!()
+    };
+    assert_eq!(&reply, text, "no gaps, no repeats");
+}
+
+#[actix::test]
+async fn cancel_stores_the_partial_reply_as_interrupted() {
+    let (store, reg, id) = setup(200);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    post(&reg, id, Some(sid), "c1", "long please").await;
+    let mut partial = String::new();
+    while partial.chars().count() < 20 {
+        if let ServerEvent::Delta { text, index, .. } = next_event(&mut rx).await {
+            apply(&mut partial, index, &text);
+        }
+    }
+    reg.get_or_start(id).send(CancelReply).await.unwrap();
+    let events = until_end(&mut rx, 1).await;
+    let ServerEvent::AssistantEnd {
+        text, interrupted, ..
+    } = events.last().unwrap()
+    else {
+        panic!()
+    };
+    assert!(*interrupted);
+    assert!(text.starts_with(&partial) && text.len() < 600);
+    let stored = store.messages(id);
+    assert_eq!(stored[1].status, MessageStatus::Interrupted);
+    assert_eq!(&stored[1].text, text);
+    // The conversation keeps working.
+    post(&reg, id, Some(sid), "c2", "again").await;
+    let events = until_end(&mut rx, 1).await;
+    assert!(matches!(
+        events.last(),
+        Some(ServerEvent::AssistantEnd {
+            interrupted: false,
+            ..
+        })
+    ));
+}
+
+#[actix::test]
+async fn an_idle_conversation_passivates_and_is_rehydrated_on_next_use() {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let id = ConversationId::new_random();
+    store.create(id);
+    let reg = registry(store.clone(), 3, Duration::from_secs(10));
+    post(&reg, id, None, "c1", "hi").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(reg.live(), 1);
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(reg.live(), 0, "passivated");
+    // Rehydrated with its sequence: the next message continues the numbering.
+    let posted = post(&reg, id, None, "c2", "back").await;
+    assert_eq!(posted.seq, 4);
+    let again = post(&reg, id, None, "c1", "hi").await;
+    assert!(again.duplicate && again.seq == 1);
+}
+
+#[actix::test]
+async fn a_panicking_turn_is_replaced_by_a_fresh_actor_and_nothing_stored_is_lost() {
+    let (store, reg, id) = setup(3);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    let first = reg.get_or_start(id);
+    post(&reg, id, Some(sid), "boom", FAULT_PANIC_TEXT).await;
+    // The subscriber's channel closes when the actor dies.
+    let mut closed = false;
+    for _ in 0..10 {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(None) => {
+                closed = true;
+                break;
+            }
+            Ok(Some(_)) => continue,
+            Err(_) => break,
+        }
+    }
+    assert!(closed, "the dead actor's subscribers are released");
+    assert!(!first.connected(), "the actor is dead");
+    // The registry replaces it; the stored message is there and the next message is answered.
+    let (sid, mut rx) = subscribe(&reg, id, Some(0)).await;
+    let ServerEvent::Hello { last_seq, .. } = next_event(&mut rx).await else {
+        panic!()
+    };
+    assert_eq!(last_seq, 1);
+    assert!(matches!(
+        next_event(&mut rx).await,
+        ServerEvent::UserMessage { seq: 1, .. }
+    ));
+    post(&reg, id, Some(sid), "after", "still there?").await;
+    let events = until_end(&mut rx, 1).await;
+    assert!(matches!(
+        events.last(),
+        Some(ServerEvent::AssistantEnd {
+            interrupted: false,
+            ..
+        })
+    ));
+    assert_eq!(store.messages(id).len(), 3);
+}

@@ -1,0 +1,185 @@
+//! An in-memory `ConversationStore` for actor tests. std `Mutex`: never held across `.await`.
+
+use crate::ids::{ConversationId, MerchantId, MessageId};
+use crate::ports::PortFuture;
+use crate::ports::model::Usage;
+use crate::ports::store::*;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Default)]
+struct Conv {
+    last_seq: i64,
+    messages: Vec<StoredMessage>,
+}
+
+/// The store. `fail_writes` makes every write fail, to test error paths.
+#[derive(Default)]
+pub struct MemoryStore {
+    convs: Mutex<HashMap<ConversationId, Conv>>,
+    pub fail_writes: AtomicBool,
+}
+
+impl MemoryStore {
+    pub fn create(&self, id: ConversationId) {
+        self.convs.lock().unwrap().insert(id, Conv::default());
+    }
+
+    pub fn messages(&self, id: ConversationId) -> Vec<StoredMessage> {
+        self.convs
+            .lock()
+            .unwrap()
+            .get(&id)
+            .map(|c| c.messages.clone())
+            .unwrap_or_default()
+    }
+
+    fn write<T>(
+        &self,
+        id: ConversationId,
+        f: impl FnOnce(&mut Conv) -> T,
+    ) -> Result<T, PersistError> {
+        if self.fail_writes.load(Ordering::SeqCst) {
+            return Err(PersistError::Unavailable("injected".into()));
+        }
+        let mut convs = self.convs.lock().unwrap();
+        let conv = convs.get_mut(&id).ok_or(PersistError::NotFound)?;
+        Ok(f(conv))
+    }
+}
+
+impl ConversationStore for MemoryStore {
+    fn load(
+        &self,
+        id: ConversationId,
+        history: usize,
+    ) -> PortFuture<Result<LoadedConversation, PersistError>> {
+        let res = self.write(id, |c| {
+            let mut next = c.last_seq;
+            for m in c.messages.iter_mut() {
+                if m.status == MessageStatus::Streaming {
+                    next += 1;
+                    m.status = MessageStatus::Interrupted;
+                    m.end_seq = Some(next);
+                }
+            }
+            c.last_seq = next;
+            let done: Vec<_> = c
+                .messages
+                .iter()
+                .filter(|m| m.status != MessageStatus::Streaming)
+                .cloned()
+                .collect();
+            LoadedConversation {
+                merchant_id: MerchantId(uuid::Uuid::nil()),
+                last_seq: c.last_seq,
+                recent: done[done.len().saturating_sub(history)..].to_vec(),
+            }
+        });
+        Box::pin(async move { res })
+    }
+
+    fn append_user_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        client_id: String,
+        text: String,
+    ) -> PortFuture<Result<AppendOutcome, PersistError>> {
+        let res = self.write(id, |c| {
+            if let Some(m) = c
+                .messages
+                .iter()
+                .find(|m| m.client_id.as_deref() == Some(&client_id))
+            {
+                return AppendOutcome::Duplicate {
+                    seq: m.seq,
+                    message_id: m.id,
+                };
+            }
+            c.last_seq += 1;
+            c.messages.push(StoredMessage {
+                id: message_id,
+                seq: c.last_seq,
+                end_seq: None,
+                role: Role::User,
+                client_id: Some(client_id),
+                reply_to_seq: None,
+                text,
+                status: MessageStatus::Complete,
+                usage: None,
+                created_at: chrono::Utc::now(),
+            });
+            AppendOutcome::Stored {
+                seq: c.last_seq,
+                message_id,
+            }
+        });
+        Box::pin(async move { res })
+    }
+
+    fn start_assistant_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        reply_to_seq: i64,
+    ) -> PortFuture<Result<i64, PersistError>> {
+        let res = self.write(id, |c| {
+            c.last_seq += 1;
+            c.messages.push(StoredMessage {
+                id: message_id,
+                seq: c.last_seq,
+                end_seq: None,
+                role: Role::Assistant,
+                client_id: None,
+                reply_to_seq: Some(reply_to_seq),
+                text: String::new(),
+                status: MessageStatus::Streaming,
+                usage: None,
+                created_at: chrono::Utc::now(),
+            });
+            c.last_seq
+        });
+        Box::pin(async move { res })
+    }
+
+    fn finish_assistant_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        text: String,
+        status: MessageStatus,
+        usage: Option<Usage>,
+    ) -> PortFuture<Result<i64, PersistError>> {
+        let res = self.write(id, |c| {
+            c.last_seq += 1;
+            let seq = c.last_seq;
+            if let Some(m) = c.messages.iter_mut().find(|m| m.id == message_id) {
+                m.text = text;
+                m.status = status;
+                m.usage = usage;
+                m.end_seq = Some(seq);
+            }
+            seq
+        });
+        Box::pin(async move { res })
+    }
+
+    fn messages_after(
+        &self,
+        id: ConversationId,
+        after: i64,
+        limit: usize,
+    ) -> PortFuture<Result<Vec<StoredMessage>, PersistError>> {
+        let res = self.write(id, |c| {
+            c.messages
+                .iter()
+                .filter(|m| m.seq > after || m.end_seq.is_some_and(|e| e > after))
+                .take(limit)
+                .cloned()
+                .collect()
+        });
+        Box::pin(async move { res })
+    }
+}

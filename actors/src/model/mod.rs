@@ -1,0 +1,5 @@
+//! Model implementations that live in the engine core.
+
+pub mod simulated;
+
+pub use simulated::{SimulatedModel, SimulatedModelSettings};

@@ -1,0 +1,173 @@
+//! `ConversationStore`: durable conversation state. The engine persists before it acknowledges,
+//! so everything a visitor was told was received is in here.
+//!
+//! Sequence numbers: each conversation has one counter. A user message takes a number when it is
+//! stored (its `ack`); an assistant message takes one when it starts (`assistant_start`) and
+//! another when it ends (`assistant_end`, kept as `end_seq`). Every durable event therefore has
+//! its own number, and "everything after N" is well defined.
+
+use super::PortFuture;
+use super::model::Usage;
+use crate::ids::{ConversationId, MerchantId, MessageId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The visitor.
+    User,
+    /// The shopping assistant.
+    Assistant,
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// Finished normally (user messages are complete once stored).
+    Complete,
+    /// An assistant reply still being generated.
+    Streaming,
+    /// Cut short (cancelled, provider failure after text, shutdown, crash); `text` holds what was
+    /// produced.
+    Interrupted,
+}
+
+impl MessageStatus {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Streaming => "streaming",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parses the database spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "complete" => Some(Self::Complete),
+            "streaming" => Some(Self::Streaming),
+            "interrupted" => Some(Self::Interrupted),
+            _ => None,
+        }
+    }
+}
+
+/// One stored message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// The sequence number it took when stored (user) or started (assistant).
+    pub seq: i64,
+    /// The sequence number of an assistant message's end; `None` while streaming and for user
+    /// messages.
+    pub end_seq: Option<i64>,
+    /// Who wrote it.
+    pub role: Role,
+    /// The visitor's idempotency key (user messages).
+    pub client_id: Option<String>,
+    /// For an assistant message, the `seq` of the user message it answers.
+    pub reply_to_seq: Option<i64>,
+    /// The text (partial for interrupted replies).
+    pub text: String,
+    /// Where it stands.
+    pub status: MessageStatus,
+    /// Model usage of an assistant message.
+    pub usage: Option<Usage>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A conversation's state when its actor starts.
+#[derive(Debug, Clone)]
+pub struct LoadedConversation {
+    /// The merchant it belongs to.
+    pub merchant_id: MerchantId,
+    /// The last sequence number used.
+    pub last_seq: i64,
+    /// The most recent messages, oldest first, for the model's context.
+    pub recent: Vec<StoredMessage>,
+}
+
+/// The result of storing a user message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Stored now with this sequence number.
+    Stored {
+        /// Its sequence number.
+        seq: i64,
+        /// Its id.
+        message_id: MessageId,
+    },
+    /// A message with the same `client_id` was stored before; nothing was written.
+    Duplicate {
+        /// The original sequence number.
+        seq: i64,
+        /// The original id.
+        message_id: MessageId,
+    },
+}
+
+/// A store failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PersistError {
+    /// The conversation does not exist.
+    #[error("conversation not found")]
+    NotFound,
+    /// The store could not be reached or refused the write; nothing was stored.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Durable conversation state.
+pub trait ConversationStore: Send + Sync + 'static {
+    /// Loads a conversation for its actor. Assistant messages left `Streaming` by a process that
+    /// died are closed as `Interrupted` (taking an end sequence number) first, so a resuming
+    /// client sees them end. `history` bounds `recent`.
+    fn load(
+        &self,
+        id: ConversationId,
+        history: usize,
+    ) -> PortFuture<Result<LoadedConversation, PersistError>>;
+
+    /// Stores a user message with the next sequence number, unless its `client_id` is already
+    /// stored in this conversation.
+    fn append_user_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        client_id: String,
+        text: String,
+    ) -> PortFuture<Result<AppendOutcome, PersistError>>;
+
+    /// Stores the start of an assistant reply to `reply_to_seq`; returns its sequence number.
+    fn start_assistant_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        reply_to_seq: i64,
+    ) -> PortFuture<Result<i64, PersistError>>;
+
+    /// Stores the end of an assistant reply; returns the end's sequence number.
+    fn finish_assistant_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        text: String,
+        status: MessageStatus,
+        usage: Option<Usage>,
+    ) -> PortFuture<Result<i64, PersistError>>;
+
+    /// Messages with any event after `after` (`seq > after` or `end_seq > after`), by `seq`,
+    /// at most `limit`.
+    fn messages_after(
+        &self,
+        id: ConversationId,
+        after: i64,
+        limit: usize,
+    ) -> PortFuture<Result<Vec<StoredMessage>, PersistError>>;
+}

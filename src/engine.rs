@@ -1,0 +1,90 @@
+//! Builds the conversation engine from settings: the Postgres store, the model, the metrics
+//! observer, and the `ConversationRegistry` every edge (WebSocket, SSE, HTTP) talks to.
+
+use crate::config::{LlmProvider, Settings};
+use crate::metrics::Metrics;
+use crate::store::conversations::PgConversationStore;
+use agentpay_actors::conversation::{
+    ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver,
+};
+use agentpay_actors::model::{SimulatedModel, SimulatedModelSettings};
+use agentpay_actors::ports::ModelClient;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The model configured by `llm.provider`.
+pub fn model(settings: &Settings) -> Arc<dyn ModelClient> {
+    match settings.llm.provider {
+        LlmProvider::Simulated => {
+            let s = &settings.llm.simulated;
+            Arc::new(SimulatedModel::new(SimulatedModelSettings {
+                ttft: Duration::from_millis(s.ttft_ms),
+                tokens_per_sec: s.tokens_per_sec,
+                reply_tokens: s.reply_tokens,
+            }))
+        }
+    }
+}
+
+/// The registry, built once at startup (outside `HttpServer::new`).
+pub fn registry(
+    settings: &Settings,
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+) -> Arc<ConversationRegistry> {
+    let c = &settings.conversation;
+    ConversationRegistry::new(
+        EngineDeps {
+            store: Arc::new(PgConversationStore::new(pool)),
+            model: model(settings),
+            settings: ConversationSettings {
+                idle_timeout: Duration::from_secs(c.idle_timeout_secs),
+                history_messages: c.history_messages,
+                replay_limit: c.replay_limit,
+                system_prompt: c.system_prompt.clone(),
+                max_reply_tokens: c.max_reply_tokens,
+                fault_injection: c.fault_injection,
+            },
+            observer: Arc::new(MetricsObserver(metrics)),
+        },
+        Duration::from_millis(c.ask_timeout_ms),
+    )
+}
+
+/// Forwards engine events to Prometheus.
+struct MetricsObserver(Arc<Metrics>);
+
+impl EngineObserver for MetricsObserver {
+    fn actor_started(&self) {
+        self.0.actor_event("conversation", "start");
+        self.0
+            .live_actors
+            .with_label_values(&["conversation"])
+            .inc();
+    }
+    fn actor_stopped(&self) {
+        self.0.actor_event("conversation", "stop");
+        self.0
+            .live_actors
+            .with_label_values(&["conversation"])
+            .dec();
+    }
+    fn actor_restarted(&self) {
+        self.0.actor_event("conversation", "restart");
+    }
+    fn actor_replaced(&self) {
+        self.0.actor_event("conversation", "replace");
+        // The dead actor never ran `stopped`.
+        self.0
+            .live_actors
+            .with_label_values(&["conversation"])
+            .dec();
+    }
+    fn subscriber_dropped(&self) {
+        self.0.subscribers_dropped_total.inc();
+    }
+    fn turn_finished(&self, outcome: &'static str) {
+        self.0.turns_total.with_label_values(&[outcome]).inc();
+    }
+}

@@ -1,0 +1,585 @@
+//! The WebSocket edge: `GET /v1/conversations/{id}/ws`, one `WsSession` actor per connection.
+//!
+//! The session bridges actix-ws to its conversation actor: client frames come in through the
+//! actix-ws message stream (added with `ctx.add_stream`), conversation events through a bounded
+//! channel (also a stream). Outbound frames go through a queue the actor drains one batch at a
+//! time, so writes stay ordered; a queue that stays longer than `websocket.max_outbound_frames`
+//! means the client is too slow and the connection is closed with 4008 (it resumes with `after`).
+//! Deltas are coalesced: one delta frame per `websocket.flush_interval_ms` at most, sent at once
+//! when the connection is idle.
+
+use super::protocol::{ClientFrame, MessageLimits, parse_client_frame};
+use super::state::AppState;
+use crate::merchants::hash_key;
+use crate::store::{self, StoreError};
+use actix::prelude::*;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
+use agentpay_actors::conversation::{
+    AskError, CancelReply, ConversationError, ConversationRegistry, PostUserMessage, ServerEvent,
+    Signal, Subscribe, SubscriberId, Unsubscribe,
+};
+use agentpay_actors::ids::{ConversationId, MessageId};
+use futures_util::StreamExt;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// The subprotocol a client may offer (with its token as a second entry).
+pub const SUBPROTOCOL: &str = "agentpay.v1";
+
+/// Close codes (documented in docs/protocol.md).
+pub mod close {
+    /// No valid visitor token for this conversation.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// No such conversation.
+    pub const NOT_FOUND: u16 = 4004;
+    /// Policy: too slow to read, or silent past the heartbeat timeout.
+    pub const POLICY: u16 = 4008;
+    /// Server error.
+    pub const INTERNAL: u16 = 1011;
+    /// The server is restarting; reconnect with `after`.
+    pub const RESTARTING: u16 = 1012;
+}
+
+/// Per-connection settings, copied from `[websocket]` and `[conversation]`.
+#[derive(Debug, Clone, Copy)]
+struct WsSettings {
+    heartbeat: Duration,
+    client_timeout: Duration,
+    flush_interval: Duration,
+    max_outbound: usize,
+    queue_events: usize,
+    limits: MessageLimits,
+}
+
+/// A delta waiting to be coalesced with the next ones.
+struct PendingDelta {
+    message_id: MessageId,
+    index: usize,
+    text: String,
+}
+
+/// One WebSocket connection. See the module docs.
+pub struct WsSession {
+    /// Writes to the socket (a bounded sender inside actix-ws).
+    session: Session,
+    /// The conversation this connection watches; fixed.
+    conversation_id: ConversationId,
+    /// Finds (or restarts) the conversation actor.
+    registry: Arc<ConversationRegistry>,
+    /// Our subscription, once subscribed.
+    subscriber: Option<SubscriberId>,
+    /// Bumped on every new subscription; a finished stream of an older one is ignored.
+    generation: u64,
+    /// The last durable sequence number sent to the client: resubscriptions replay after it.
+    last_seq: Option<i64>,
+    /// Last frame from the client, for the heartbeat timeout.
+    last_heard: Instant,
+    /// Frames waiting to be written, in order.
+    outbound: VecDeque<String>,
+    /// True while a batch is being written.
+    writing: bool,
+    /// Delta text not yet sent (coalescing).
+    pending: Option<PendingDelta>,
+    /// When the last delta frame went out.
+    last_delta_at: Instant,
+    /// Armed flush timer, if any.
+    flush_timer: Option<SpawnHandle>,
+    /// Set once closing: nothing more is read or written.
+    closing: bool,
+    /// Limits and timings.
+    settings: WsSettings,
+    /// Shared state (metrics).
+    state: web::Data<AppState>,
+}
+
+/// Stream item carrying conversation signals, tagged with the subscription generation; `None`
+/// marks the end of that subscription's stream.
+struct Tagged(u64, Option<Signal>);
+
+impl WsSession {
+    fn enqueue_event(&mut self, ev: &ServerEvent, ctx: &mut Context<Self>) {
+        match serde_json::to_string(ev) {
+            Ok(text) => self.enqueue(text, ctx),
+            Err(e) => tracing::error!(error = %e, "could not serialize an event"),
+        }
+    }
+
+    fn enqueue(&mut self, frame: String, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
+        if self.outbound.len() >= self.settings.max_outbound {
+            tracing::info!(conversation_id = %self.conversation_id, "closing a connection that reads too slowly");
+            self.close(
+                ctx,
+                close::POLICY,
+                "too slow: reconnect with `after` to resume",
+            );
+            return;
+        }
+        self.outbound.push_back(frame);
+        self.write_next(ctx);
+    }
+
+    /// Writes everything queued, one batch at a time, in order.
+    fn write_next(&mut self, ctx: &mut Context<Self>) {
+        if self.writing || self.outbound.is_empty() {
+            return;
+        }
+        self.writing = true;
+        let batch: Vec<String> = self.outbound.drain(..).collect();
+        let mut session = self.session.clone();
+        let write = async move {
+            for frame in batch {
+                session.text(frame).await?;
+            }
+            Ok::<_, actix_ws::Closed>(())
+        };
+        ctx.spawn(write.into_actor(self).map(|res, act, ctx| {
+            act.writing = false;
+            if res.is_err() {
+                ctx.stop();
+                return;
+            }
+            act.write_next(ctx);
+        }));
+    }
+
+    fn flush_delta(&mut self, ctx: &mut Context<Self>) {
+        if let Some(timer) = self.flush_timer.take() {
+            ctx.cancel_future(timer);
+        }
+        if let Some(p) = self.pending.take() {
+            self.last_delta_at = Instant::now();
+            let ev = ServerEvent::Delta {
+                message_id: p.message_id,
+                text: p.text,
+                index: p.index,
+            };
+            self.enqueue_event(&ev, ctx);
+        }
+    }
+
+    fn on_event(&mut self, ev: ServerEvent, ctx: &mut Context<Self>) {
+        if let ServerEvent::Delta {
+            message_id,
+            text,
+            index,
+        } = ev
+        {
+            match self.pending.as_mut() {
+                Some(p)
+                    if p.message_id == message_id && p.index + p.text.chars().count() == index =>
+                {
+                    p.text.push_str(&text);
+                }
+                _ => {
+                    self.flush_delta(ctx);
+                    self.pending = Some(PendingDelta {
+                        message_id,
+                        index,
+                        text,
+                    });
+                }
+            }
+            let idle = !self.writing && self.outbound.is_empty();
+            let since = self.last_delta_at.elapsed();
+            if idle && since >= self.settings.flush_interval {
+                self.flush_delta(ctx);
+            } else if self.flush_timer.is_none() {
+                let wait = self
+                    .settings
+                    .flush_interval
+                    .saturating_sub(since)
+                    .max(Duration::from_millis(1));
+                self.flush_timer = Some(ctx.run_later(wait, |act, ctx| {
+                    act.flush_timer = None;
+                    act.flush_delta(ctx);
+                }));
+            }
+            return;
+        }
+        // Anything else keeps its place after the deltas before it.
+        self.flush_delta(ctx);
+        if let Some(seq) = ev.seq() {
+            self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
+        }
+        if let ServerEvent::Hello { last_seq, .. } = ev
+            && self.last_seq.is_none()
+        {
+            self.last_seq = Some(last_seq);
+        }
+        self.enqueue_event(&ev, ctx);
+    }
+
+    fn send_error(&mut self, code: &str, message: impl Into<String>, ctx: &mut Context<Self>) {
+        self.flush_delta(ctx);
+        self.enqueue_event(&ServerEvent::error(code, message), ctx);
+    }
+
+    /// Closes after writing what is queued.
+    fn close(&mut self, ctx: &mut Context<Self>, code: u16, reason: &str) {
+        if self.closing {
+            return;
+        }
+        self.flush_delta(ctx);
+        self.closing = true;
+        self.state
+            .metrics
+            .websocket_closes_total
+            .with_label_values(&[code.to_string().as_str()])
+            .inc();
+        let pending: Vec<String> = self.outbound.drain(..).collect();
+        let session = self.session.clone();
+        let reason = CloseReason {
+            code: CloseCode::Other(code),
+            description: Some(reason.to_string()),
+        };
+        ctx.spawn(
+            async move {
+                let mut s = session.clone();
+                for frame in pending {
+                    if s.text(frame).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = session.close(Some(reason)).await;
+            }
+            .into_actor(self)
+            .map(|_, _, ctx| ctx.stop()),
+        );
+    }
+
+    /// Subscribes (again) to the conversation, replaying after `after`.
+    fn subscribe(&mut self, ctx: &mut Context<Self>, after: Option<i64>) {
+        if let Some(old) = self.subscriber.take() {
+            self.registry
+                .get_or_start(self.conversation_id)
+                .do_send(Unsubscribe { id: old });
+        }
+        self.generation += 1;
+        let generation = self.generation;
+        let (tx, rx) = mpsc::channel(self.settings.queue_events);
+        let signals = ReceiverStream::new(rx)
+            .map(move |s| Tagged(generation, Some(s)))
+            .chain(futures_util::stream::once(async move {
+                Tagged(generation, None)
+            }));
+        ctx.add_stream(signals);
+        let registry = self.registry.clone();
+        let id = self.conversation_id;
+        ctx.wait(
+            async move {
+                registry
+                    .ask(id, || Subscribe {
+                        after,
+                        sender: tx.clone(),
+                    })
+                    .await
+            }
+            .into_actor(self)
+            .map(move |res, act, ctx| match res {
+                Ok((sid, _)) => {
+                    if act.generation == generation {
+                        act.subscriber = Some(sid);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(conversation_id = %act.conversation_id, error = %e, "could not subscribe");
+                    act.send_error("unavailable", "the conversation is unavailable; reconnect shortly", ctx);
+                    act.close(ctx, close::INTERNAL, "conversation unavailable");
+                }
+            }),
+        );
+    }
+
+    fn post(&mut self, client_id: String, text: String, ctx: &mut Context<Self>) {
+        let registry = self.registry.clone();
+        let id = self.conversation_id;
+        let subscriber = self.subscriber;
+        let fut = async move {
+            registry
+                .ask(id, || PostUserMessage {
+                    subscriber,
+                    client_id: client_id.clone(),
+                    text: text.clone(),
+                })
+                .await
+        };
+        ctx.spawn(fut.into_actor(self).map(|res, act, ctx| {
+            if let Err(e) = res {
+                let (code, message) = ask_error(&e);
+                act.send_error(code, message, ctx);
+            }
+        }));
+    }
+
+    fn handle_frame(&mut self, raw: &str, ctx: &mut Context<Self>) {
+        match parse_client_frame(raw, self.settings.limits) {
+            Err(e) => self.send_error(e.code, e.message, ctx),
+            Ok(ClientFrame::Ping) => self.enqueue_event(&ServerEvent::Pong, ctx),
+            Ok(ClientFrame::UserMessage { client_id, text }) => self.post(client_id, text, ctx),
+            Ok(ClientFrame::Cancel) => {
+                self.registry
+                    .get_or_start(self.conversation_id)
+                    .do_send(CancelReply);
+            }
+            Ok(ClientFrame::Resume { after }) => {
+                self.flush_delta(ctx);
+                self.last_seq = Some(after);
+                self.subscribe(ctx, Some(after));
+            }
+        }
+    }
+}
+
+/// The `error` code and message for a failed ask.
+fn ask_error(e: &AskError) -> (&'static str, String) {
+    match e {
+        AskError::Conversation(ConversationError::ShuttingDown) => (
+            "restarting",
+            "the server is restarting; send again after reconnecting".into(),
+        ),
+        AskError::Conversation(ConversationError::NotFound) => {
+            ("not_found", "conversation not found".into())
+        }
+        AskError::Conversation(ConversationError::Unavailable(_)) | AskError::Gone => (
+            "unavailable",
+            "the message was not stored; please send it again".into(),
+        ),
+        AskError::Timeout => (
+            "timeout",
+            "the conversation did not answer in time; send again".into(),
+        ),
+    }
+}
+
+impl Actor for WsSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.state.metrics.websocket_connections.inc();
+        ctx.run_interval(self.settings.heartbeat, |act, ctx| {
+            if act.last_heard.elapsed() > act.settings.client_timeout {
+                act.close(ctx, close::POLICY, "heartbeat timeout");
+                return;
+            }
+            let mut s = act.session.clone();
+            ctx.spawn(
+                async move {
+                    let _ = s.ping(b"").await;
+                }
+                .into_actor(act),
+            );
+        });
+        let after = self.last_seq;
+        self.subscribe(ctx, after);
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.state.metrics.websocket_connections.dec();
+        if let Some(id) = self.subscriber.take() {
+            // Losing this is fine: a closed channel is dropped on the next broadcast.
+            self.registry
+                .get_or_start(self.conversation_id)
+                .do_send(Unsubscribe { id });
+        }
+    }
+}
+
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
+    fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+        if self.closing {
+            return;
+        }
+        self.last_heard = Instant::now();
+        match item {
+            Ok(AggregatedMessage::Text(text)) => self.handle_frame(&text, ctx),
+            Ok(AggregatedMessage::Binary(_)) => {
+                self.send_error("binary_not_supported", "send JSON text frames", ctx);
+            }
+            Ok(AggregatedMessage::Ping(bytes)) => {
+                let mut s = self.session.clone();
+                ctx.spawn(
+                    async move {
+                        let _ = s.pong(&bytes).await;
+                    }
+                    .into_actor(self),
+                );
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => ctx.stop(),
+            Err(e) => {
+                tracing::debug!(error = %e, "websocket protocol error");
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl StreamHandler<Tagged> for WsSession {
+    fn handle(&mut self, Tagged(generation, signal): Tagged, ctx: &mut Self::Context) {
+        if generation != self.generation || self.closing {
+            return;
+        }
+        match signal {
+            Some(Signal::Event(ev)) => self.on_event(ev, ctx),
+            Some(Signal::Close { code, reason }) => self.close(ctx, code, &reason),
+            None => {
+                // The conversation actor went away (it crashed or restarted): tell the client
+                // and resubscribe; the registry starts a fresh actor and replays what was missed.
+                self.subscriber = None;
+                self.send_error(
+                    "conversation_restarted",
+                    "the conversation restarted; events since the last one you saw follow",
+                    ctx,
+                );
+                let after = self.last_seq;
+                self.subscribe(ctx, after);
+            }
+        }
+    }
+
+    fn finished(&mut self, _: &mut Self::Context) {
+        // Each subscription's stream ends with a `None` item handled above; the session
+        // outlives its subscriptions, so the default (stop the actor) must not run.
+    }
+}
+
+/// The result of authorising a WebSocket request.
+enum WsAuth {
+    Ok(ConversationId),
+    Refused(u16, &'static str),
+}
+
+fn offered_token(req: &HttpRequest) -> Option<String> {
+    if let Some(h) = req
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = h.split(',').map(str::trim).find(|p| p.starts_with("vt_"))
+    {
+        return Some(t.to_string());
+    }
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("token").cloned())
+}
+
+fn after_param(req: &HttpRequest) -> Option<i64> {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()))
+        .filter(|a| *a >= 0)
+}
+
+async fn authorise(req: &HttpRequest, state: &AppState, raw_id: &str) -> WsAuth {
+    let Ok(id) = raw_id.parse::<ConversationId>() else {
+        return WsAuth::Refused(close::NOT_FOUND, "conversation not found");
+    };
+    let Some(token) = offered_token(req) else {
+        return WsAuth::Refused(close::UNAUTHORIZED, "a visitor token is required");
+    };
+    match store::conversations::get_with_token(&state.pool, id).await {
+        Ok((_, hash)) if hash.as_slice() == hash_key(&token).as_slice() => WsAuth::Ok(id),
+        Ok(_) => WsAuth::Refused(
+            close::UNAUTHORIZED,
+            "the visitor token does not open this conversation",
+        ),
+        Err(StoreError::NotFound) => WsAuth::Refused(close::NOT_FOUND, "conversation not found"),
+        Err(e) => {
+            tracing::warn!(error = %e, "websocket authorisation failed");
+            WsAuth::Refused(close::INTERNAL, "temporarily unavailable")
+        }
+    }
+}
+
+/// `GET /v1/conversations/{id}/ws`: upgrades, authorises (closing with 4001/4004 when refused,
+/// so browsers see why), and starts the session.
+pub async fn conversation_ws(
+    req: HttpRequest,
+    body: web::Payload,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> actix_web::Result<HttpResponse> {
+    let auth = authorise(&req, &state, &path).await;
+    let offers_protocol = req
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| h.split(',').any(|p| p.trim() == SUBPROTOCOL));
+    let (response, session, stream) = if offers_protocol {
+        actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])?
+    } else {
+        actix_ws::handle(&req, body)?
+    };
+    let id = match auth {
+        WsAuth::Ok(id) => id,
+        WsAuth::Refused(code, reason) => {
+            state
+                .metrics
+                .websocket_closes_total
+                .with_label_values(&[code.to_string().as_str()])
+                .inc();
+            actix_web::rt::spawn(async move {
+                let _ = session
+                    .close(Some(CloseReason {
+                        code: CloseCode::Other(code),
+                        description: Some(reason.to_string()),
+                    }))
+                    .await;
+            });
+            return Ok(response);
+        }
+    };
+    let s = &state.settings;
+    let settings = WsSettings {
+        heartbeat: Duration::from_secs(s.websocket.heartbeat_interval_secs),
+        client_timeout: Duration::from_secs(s.websocket.client_timeout_secs),
+        flush_interval: Duration::from_millis(s.websocket.flush_interval_ms),
+        max_outbound: s.websocket.max_outbound_frames,
+        queue_events: s.websocket.subscriber_queue_events,
+        limits: MessageLimits {
+            max_text_bytes: s.conversation.max_message_bytes,
+            max_client_id_bytes: s.conversation.max_client_id_bytes,
+        },
+    };
+    let stream = stream
+        .max_frame_size(s.websocket.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(s.websocket.max_frame_bytes);
+    let registry = state.registry.clone();
+    let after = after_param(&req);
+    let state = state.clone();
+    WsSession::create(move |ctx| {
+        ctx.add_stream(stream);
+        WsSession {
+            session,
+            conversation_id: id,
+            registry,
+            subscriber: None,
+            generation: 0,
+            last_seq: after,
+            last_heard: Instant::now(),
+            outbound: VecDeque::new(),
+            writing: false,
+            pending: None,
+            last_delta_at: Instant::now()
+                .checked_sub(Duration::from_secs(1))
+                .unwrap_or_else(Instant::now),
+            flush_timer: None,
+            closing: false,
+            settings,
+            state,
+        }
+    });
+    Ok(response)
+}

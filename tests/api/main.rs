@@ -7,8 +7,10 @@
 mod helpers;
 
 mod config_and_startup;
+mod conversations;
 mod cors;
 mod errors;
 mod health_and_metrics;
 mod merchants;
 mod readiness;
+mod ws_client;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The binary with a clean environment plus `env`.
-fn agentpay(env: &[(&str, &str)]) -> Command {
+pub(crate) fn agentpay(env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -36,7 +36,7 @@ fn run_to_exit(mut cmd: Command) -> (bool, String) {
     (status, err)
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> bool {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> bool {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -50,7 +50,7 @@ fn wait_exit(child: &mut Child, within: Duration) -> bool {
     }
 }
 
-async fn wait_healthy(port: u16, child: &mut Child) {
+pub(crate) async fn wait_healthy(port: u16, child: &mut Child) {
     let client = reqwest::Client::new();
     let started = Instant::now();
     loop {
@@ -74,7 +74,7 @@ async fn wait_healthy(port: u16, child: &mut Child) {
     }
 }
 
-fn sigterm(child: &Child) {
+pub(crate) fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

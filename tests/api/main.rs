@@ -13,4 +13,5 @@ mod errors;
 mod health_and_metrics;
 mod merchants;
 mod readiness;
+mod restart;
 mod ws_client;

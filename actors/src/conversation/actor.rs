@@ -95,6 +95,8 @@ pub struct ConversationActor {
     retiring: bool,
     /// Set on server shutdown: new turns are refused.
     shutting_down: bool,
+    /// Completed when the shutdown is done (reply stored, subscribers told).
+    shutdown_done: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl ConversationActor {
@@ -119,6 +121,7 @@ impl ConversationActor {
             last_activity: Instant::now(),
             retiring: false,
             shutting_down: false,
+            shutdown_done: None,
         }
     }
 
@@ -300,9 +303,17 @@ impl ConversationActor {
                     // The row stays `streaming`; a restart reloads and closes it as interrupted.
                     tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply end; restarting");
                     act.broadcast(ServerEvent::error("unavailable", "the reply could not be stored"));
-                    ctx.stop();
+                    if act.shutting_down {
+                        act.complete_shutdown(ctx);
+                    } else {
+                        ctx.stop();
+                    }
                     return;
                 }
+            }
+            if act.shutting_down {
+                act.complete_shutdown(ctx);
+                return;
             }
             act.maybe_start_next(ctx);
         }));
@@ -665,25 +676,44 @@ impl Handler<ReplyDone> for ConversationActor {
 }
 
 impl Handler<Shutdown> for ConversationActor {
-    type Result = AtomicResponse<Self, ()>;
+    type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        if self.shutting_down {
+            // A second request: the first one completes the shutdown.
+            return Box::pin(async {});
+        }
         self.shutting_down = true;
+        self.shutdown_done = Some(done);
         self.queue.clear();
         self.queued_text.clear();
         if self.reply.as_ref().is_some_and(|r| r.seq.is_some()) {
-            // Stores the partial reply as interrupted (under ctx.wait, so before the step below).
+            // Stores the partial reply as interrupted; its completion finishes the shutdown, so
+            // subscribers see the reply end before the close.
             self.finish_reply(ctx, MessageStatus::Interrupted, None);
+        } else {
+            self.complete_shutdown(ctx);
         }
-        AtomicResponse::new(Box::pin(fut::ready(()).map(|_, act: &mut Self, ctx| {
-            for tx in act.subscribers.values() {
-                let _ = tx.try_send(Signal::Close {
-                    code: 1012,
-                    reason: "server restarting".into(),
-                });
-            }
-            act.subscribers.clear();
-            act.retire(ctx);
-        })))
+        Box::pin(async move {
+            let _ = finished.await;
+        })
+    }
+}
+
+impl ConversationActor {
+    /// Tells subscribers to close with 1012 and stops for good.
+    fn complete_shutdown(&mut self, ctx: &mut Context<Self>) {
+        for tx in self.subscribers.values() {
+            let _ = tx.try_send(Signal::Close {
+                code: 1012,
+                reason: "server restarting".into(),
+            });
+        }
+        self.subscribers.clear();
+        if let Some(done) = self.shutdown_done.take() {
+            let _ = done.send(());
+        }
+        self.retire(ctx);
     }
 }

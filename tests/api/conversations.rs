@@ -521,3 +521,25 @@ async fn a_thousand_concurrent_conversations_stream_without_errors() {
     assert_eq!(errors, 0);
     assert_eq!(complete, n);
 }
+
+#[actix_web::test]
+async fn a_silent_client_is_closed_with_4008_after_the_heartbeat_timeout() {
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "AGENTPAY__WEBSOCKET__HEARTBEAT_INTERVAL_SECS".into(),
+            "1".into(),
+        );
+        env.insert(
+            "AGENTPAY__WEBSOCKET__CLIENT_TIMEOUT_SECS".into(),
+            "2".into(),
+        );
+    })
+    .await;
+    let m = app.create_merchant("Heartbeat", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    ws.event().await;
+    // Not reading means not answering the server's pings.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(ws.closed().await, Some(4008));
+}

@@ -53,6 +53,22 @@ async fn setup(port: u16) -> (reqwest::Client, TestConversation) {
     (client, conv)
 }
 
+/// The conversation's stored messages, read with its visitor token.
+async fn messages(client: &reqwest::Client, port: u16, c: &TestConversation) -> Value {
+    client
+        .get(format!(
+            "http://127.0.0.1:{port}/v1/conversations/{}/messages",
+            c.id
+        ))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[actix_web::test]
 async fn after_a_sigkill_mid_reply_every_acknowledged_message_is_there_exactly_once() {
     let db = TestDb::create().await;
@@ -104,18 +120,7 @@ async fn after_a_sigkill_mid_reply_every_acknowledged_message_is_there_exactly_o
     let ack = ws.event().await;
     assert_eq!(ack["type"], "ack");
 
-    let res: Value = client
-        .get(format!(
-            "http://127.0.0.1:{port}/v1/conversations/{}/messages",
-            c.id
-        ))
-        .bearer_auth(&c.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = messages(&client, port, &c).await;
     let users: Vec<&str> = res["data"]
         .as_array()
         .unwrap()
@@ -163,18 +168,7 @@ async fn sigterm_closes_connections_with_1012_and_stores_the_reply_as_interrupte
 
     let mut child = start(&db, port);
     wait_healthy(port, &mut child).await;
-    let res: Value = client
-        .get(format!(
-            "http://127.0.0.1:{port}/v1/conversations/{}/messages",
-            c.id
-        ))
-        .bearer_auth(&c.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = messages(&client, port, &c).await;
     let data = res["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
     assert_eq!(data[1]["status"], "interrupted");

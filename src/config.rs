@@ -191,6 +191,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// SO_SNDBUF for accepted connections; 0 keeps the kernel default.
+    pub socket_send_buffer_bytes: usize,
     /// Public base URL; empty means derived from host and port.
     pub public_url: String,
 }

@@ -97,6 +97,7 @@ impl Application {
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 
         // The closure runs once per worker: it only clones handles built above.
+        let send_buffer = settings.server.socket_send_buffer_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -104,6 +105,16 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(middleware::cors))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
                 .configure(crate::http::configure)
+        })
+        .on_connect(move |conn, _| {
+            if send_buffer == 0 {
+                return;
+            }
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+                && let Err(e) = socket2::SockRef::from(tcp).set_send_buffer_size(send_buffer)
+            {
+                tracing::warn!(error = %e, "could not set SO_SNDBUF");
+            }
         })
         .listen(listener)
         .context("failed to listen")?

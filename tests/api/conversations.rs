@@ -543,3 +543,80 @@ async fn a_silent_client_is_closed_with_4008_after_the_heartbeat_timeout() {
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     assert_eq!(ws.closed().await, Some(4008));
 }
+
+#[actix_web::test]
+async fn a_client_that_stops_reading_is_closed_with_4008_and_resumes_without_loss() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let tokens: String = std::env::var("SLOW_TOKENS").unwrap_or_else(|_| "50000".into());
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__LLM__SIMULATED__TTFT_MS".into(), "0".into());
+        env.insert(
+            "AGENTPAY__LLM__SIMULATED__TOKENS_PER_SEC".into(),
+            "0".into(),
+        );
+        env.insert("AGENTPAY__LLM__SIMULATED__REPLY_TOKENS".into(), tokens);
+        env.insert(
+            "AGENTPAY__WEBSOCKET__MAX_OUTBOUND_FRAMES".into(),
+            "8".into(),
+        );
+        env.insert("AGENTPAY__WEBSOCKET__FLUSH_INTERVAL_MS".into(), "2".into());
+        env.insert(
+            "AGENTPAY__SERVER__SOCKET_SEND_BUFFER_BYTES".into(),
+            "4096".into(),
+        );
+    })
+    .await;
+    let m = app.create_merchant("Slow reader", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    // A client with a tiny receive buffer that stops reading after its message is acknowledged.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let addr: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    let mut req = c.ws_url.as_str().into_client_request().unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("agentpay.v1, {}", c.token).parse().unwrap(),
+    );
+    let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+    let (stream, _) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+    let mut ws = Ws { stream };
+    ws.event().await;
+    ws.say("slow-1", "flood me").await;
+    let ack = ws.event().await;
+    assert_eq!(ack["type"], "ack");
+    let started = std::time::Instant::now();
+    // Stop reading; the server must give up on this connection rather than buffer without bound.
+    let closed = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let metrics = app.get("/metrics", None).await.text().await.unwrap();
+        if metrics.contains(r#"agentpay_websocket_closes_total{code="4008"} 1"#) {
+            break true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            break false;
+        }
+    };
+    assert!(closed, "the slow connection was closed with 4008");
+    eprintln!("closed after {:?}", started.elapsed());
+    // Draining what was buffered ends with the 4008 close.
+    assert_eq!(ws.closed().await, Some(4008));
+    // The reply goes on without that connection and is stored whole; the visitor resumes from
+    // what it saw and gets it.
+    let stored = loop {
+        let stored = stored_messages(&app, &c).await;
+        if stored.len() == 2 && stored[1]["status"] == "complete" {
+            break stored;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the reply finishes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let mut ws = Ws::open(&c, Some(ack["seq"].as_i64().unwrap())).await;
+    ws.event().await;
+    let events = ws.until("assistant_end").await;
+    assert_eq!(types(&events), ["assistant_start", "assistant_end"]);
+    assert_eq!(stored[1]["text"], events[1]["text"]);
+}

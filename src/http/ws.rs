@@ -324,6 +324,8 @@ impl WsSession {
             Ok(ClientFrame::Ping) => self.enqueue_event(&ServerEvent::Pong, ctx),
             Ok(ClientFrame::UserMessage { client_id, text }) => self.post(client_id, text, ctx),
             Ok(ClientFrame::Cancel) => {
+                // do_send: it ignores mailbox capacity, so a cancel is never refused; it is lost
+                // only if the actor is dead, and then there is no reply left to cancel.
                 self.registry
                     .get_or_start(self.conversation_id)
                     .do_send(CancelReply);

@@ -620,3 +620,27 @@ async fn a_client_that_stops_reading_is_closed_with_4008_and_resumes_without_los
     assert_eq!(types(&events), ["assistant_start", "assistant_end"]);
     assert_eq!(stored[1]["text"], events[1]["text"]);
 }
+
+#[actix_web::test]
+async fn a_resume_frame_replays_the_durable_events_after_its_sequence_number() {
+    let (_app, _, c) = app_and_conversation().await;
+    let mut ws = Ws::open(&c, None).await;
+    ws.event().await;
+    ws.say("r-1", "first").await;
+    let first = ws.until("assistant_end").await;
+    ws.send(json!({"type": "resume", "after": 0})).await;
+    let hello = ws.event().await;
+    assert_eq!(hello["type"], "hello");
+    let replay = ws.until("assistant_end").await;
+    assert_eq!(
+        types(&replay),
+        ["user_message", "assistant_start", "assistant_end"]
+    );
+    assert_eq!(replay[0]["seq"], 1);
+    assert_eq!(replay[2]["text"], first.last().unwrap()["text"]);
+    // Live events keep flowing on the resumed subscription.
+    ws.say("r-2", "second").await;
+    let live = ws.until("assistant_end").await;
+    assert_eq!(live[0]["type"], "ack");
+    assert_eq!(live[0]["seq"], 4);
+}

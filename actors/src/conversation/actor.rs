@@ -236,6 +236,8 @@ impl ConversationActor {
                         if text.is_empty() {
                             continue;
                         }
+                        // No timeout on purpose: awaiting the actor's mailbox is the
+                        // backpressure that keeps a fast model from queueing without bound.
                         if addr.send(ReplyDelta { message_id, text }).await.is_err() {
                             return;
                         }

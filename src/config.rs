@@ -101,6 +101,32 @@ pub struct Settings {
     pub websocket: WebSocketSettings,
     /// Model providers.
     pub llm: LlmSettings,
+    /// Rate limits and abuse controls.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Master switch.
+    pub enabled: bool,
+    /// Merchant API requests per minute per key.
+    pub api_requests_per_minute: u32,
+    /// Visitor messages per minute per conversation.
+    pub chat_messages_per_minute: u32,
+    /// Conversation creations per minute per IP.
+    pub conversations_per_minute_per_ip: u32,
+    /// WebSocket connections per conversation.
+    pub connections_per_conversation: u32,
+    /// WebSocket connections per IP.
+    pub connections_per_ip: u32,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Sweep interval in seconds.
+    pub sweep_interval_secs: u64,
+    /// Check timeout in milliseconds.
+    pub check_timeout_ms: u64,
 }
 
 /// `[conversation]`
@@ -425,6 +451,38 @@ impl Settings {
         if w.max_frame_bytes < c.max_message_bytes {
             bail!(
                 "configuration key `websocket.max_frame_bytes` must be at least `conversation.max_message_bytes`"
+            );
+        }
+        let r = &self.rate_limit;
+        for (key, v) in [
+            ("api_requests_per_minute", r.api_requests_per_minute),
+            ("chat_messages_per_minute", r.chat_messages_per_minute),
+            (
+                "conversations_per_minute_per_ip",
+                r.conversations_per_minute_per_ip,
+            ),
+            (
+                "connections_per_conversation",
+                r.connections_per_conversation,
+            ),
+            ("connections_per_ip", r.connections_per_ip),
+        ] {
+            if v == 0 {
+                bail!(
+                    "configuration key `rate_limit.{key}` must be at least 1 (use rate_limit.enabled = false to turn limits off)"
+                );
+            }
+        }
+        for (i, p) in r.trusted_proxies.iter().enumerate() {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                bail!(
+                    "configuration key `rate_limit.trusted_proxies[{i}]` is not an IP address: {p:?}"
+                );
+            }
+        }
+        if r.sweep_interval_secs == 0 || r.check_timeout_ms == 0 {
+            bail!(
+                "configuration keys `rate_limit.sweep_interval_secs` and `rate_limit.check_timeout_ms` must be positive"
             );
         }
         let sim = &self.llm.simulated;

@@ -3,10 +3,12 @@
 
 use crate::config::{LlmProvider, Settings};
 use crate::metrics::Metrics;
+use crate::store::agent_configs::PgAgentConfigStore;
 use crate::store::conversations::PgConversationStore;
 use agentpay_actors::conversation::{
     ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver,
 };
+use agentpay_actors::merchant::{MerchantObserver, MerchantRegistry};
 use agentpay_actors::model::{SimulatedModel, SimulatedModelSettings};
 use agentpay_actors::ports::ModelClient;
 use sqlx::PgPool;
@@ -27,11 +29,25 @@ pub fn model(settings: &Settings) -> Arc<dyn ModelClient> {
     }
 }
 
-/// The registry, built once at startup (outside `HttpServer::new`).
+/// The merchants' registry, built once at startup.
+pub fn merchants(
+    settings: &Settings,
+    pool: PgPool,
+    metrics: Arc<Metrics>,
+) -> Arc<MerchantRegistry> {
+    MerchantRegistry::new(
+        Arc::new(PgAgentConfigStore { pool }),
+        Arc::new(MetricsObserver(metrics)),
+        Duration::from_millis(settings.conversation.ask_timeout_ms),
+    )
+}
+
+/// The conversations' registry, built once at startup (outside `HttpServer::new`).
 pub fn registry(
     settings: &Settings,
     pool: PgPool,
     metrics: Arc<Metrics>,
+    merchants: Arc<MerchantRegistry>,
 ) -> Arc<ConversationRegistry> {
     let c = &settings.conversation;
     ConversationRegistry::new(
@@ -47,6 +63,7 @@ pub fn registry(
                 fault_injection: c.fault_injection,
             },
             observer: Arc::new(MetricsObserver(metrics)),
+            merchants,
         },
         Duration::from_millis(c.ask_timeout_ms),
     )
@@ -86,5 +103,19 @@ impl EngineObserver for MetricsObserver {
     }
     fn turn_finished(&self, outcome: &'static str) {
         self.0.turns_total.with_label_values(&[outcome]).inc();
+    }
+}
+
+impl MerchantObserver for MetricsObserver {
+    fn merchant_started(&self) {
+        self.0.actor_event("merchant", "start");
+        self.0.live_actors.with_label_values(&["merchant"]).inc();
+    }
+    fn merchant_stopped(&self) {
+        self.0.actor_event("merchant", "stop");
+        self.0.live_actors.with_label_values(&["merchant"]).dec();
+    }
+    fn config_reloaded(&self) {
+        self.0.config_reloads_total.inc();
     }
 }

@@ -33,6 +33,12 @@ pub struct Metrics {
     pub websocket_connections: IntGauge,
     /// WebSocket closes by code.
     pub websocket_closes_total: IntCounterVec,
+    /// Agent configuration changes pushed to live conversations.
+    pub config_reloads_total: prometheus::IntCounter,
+    /// Requests refused by a limit, by scope.
+    pub rate_limit_rejections_total: IntCounterVec,
+    /// Time a limit check takes (the limiter round trip).
+    pub rate_limit_check_duration_seconds: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -107,6 +113,29 @@ impl Metrics {
             ),
             &["code"],
         )?;
+        let config_reloads_total = prometheus::IntCounter::new(
+            "agent_config_reloads_total",
+            "Agent configuration changes pushed to live conversations",
+        )?;
+        let rate_limit_rejections_total = IntCounterVec::new(
+            Opts::new(
+                "rate_limit_rejections_total",
+                "Requests refused by a limit, by scope",
+            ),
+            &["scope"],
+        )?;
+        let rate_limit_check_duration_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "rate_limit_check_duration_seconds",
+                "Time a rate-limit check takes",
+            )
+            .buckets(vec![
+                0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01,
+            ]),
+        )?;
+        registry.register(Box::new(config_reloads_total.clone()))?;
+        registry.register(Box::new(rate_limit_rejections_total.clone()))?;
+        registry.register(Box::new(rate_limit_check_duration_seconds.clone()))?;
         registry.register(Box::new(live_actors.clone()))?;
         registry.register(Box::new(actor_events_total.clone()))?;
         registry.register(Box::new(turns_total.clone()))?;
@@ -129,6 +158,9 @@ impl Metrics {
             subscribers_dropped_total,
             websocket_connections,
             websocket_closes_total,
+            config_reloads_total,
+            rate_limit_rejections_total,
+            rate_limit_check_duration_seconds,
         })
     }
 

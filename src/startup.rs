@@ -58,7 +58,10 @@ impl Application {
 
         let metrics = Arc::new(Metrics::new(settings.database.max_connections)?);
         // Singletons start here, once, not in the per-worker closure below.
-        let registry = crate::engine::registry(&settings, pool.clone(), metrics.clone());
+        let merchants = crate::engine::merchants(&settings, pool.clone(), metrics.clone());
+        let registry =
+            crate::engine::registry(&settings, pool.clone(), metrics.clone(), merchants.clone());
+        let limits = crate::http::limits::Limits::start(&settings.rate_limit, metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!(
@@ -93,6 +96,8 @@ impl Application {
             metrics,
             public_url: public_url.clone(),
             registry: registry.clone(),
+            merchants,
+            limits,
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 

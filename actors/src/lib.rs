@@ -12,13 +12,19 @@
 //! - [`ports`]: traits the edges implement (`Clock`, `ConversationStore`, `ModelClient`).
 //! - [`model`]: model implementations that live in the core (the simulated model).
 //! - [`conversation`]: `ConversationActor`, its messages and events, `ConversationRegistry`.
+//! - [`agent`]: a merchant's agent configuration, validated, and its system prompt.
+//! - [`merchant`]: `MerchantActor` (one per merchant with live conversations) and its registry.
+//! - [`ratelimit`]: `RateLimiterActor` (GCRA rates and concurrency slots by scope and key).
 //! - `memory` (tests): an in-memory `ConversationStore`.
 
+pub mod agent;
 pub mod conversation;
 pub mod ids;
+pub mod merchant;
 pub mod model;
 pub mod money;
 pub mod ports;
+pub mod ratelimit;
 
 #[cfg(test)]
 pub(crate) mod memory;

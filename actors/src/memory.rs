@@ -109,6 +109,7 @@ impl ConversationStore for MemoryStore {
                 text,
                 status: MessageStatus::Complete,
                 usage: None,
+                agent_version: None,
                 created_at: chrono::Utc::now(),
             });
             AppendOutcome::Stored {
@@ -124,6 +125,7 @@ impl ConversationStore for MemoryStore {
         id: ConversationId,
         message_id: MessageId,
         reply_to_seq: i64,
+        agent_version: Option<i64>,
     ) -> PortFuture<Result<i64, PersistError>> {
         let res = self.write(id, |c| {
             c.last_seq += 1;
@@ -137,6 +139,7 @@ impl ConversationStore for MemoryStore {
                 text: String::new(),
                 status: MessageStatus::Streaming,
                 usage: None,
+                agent_version,
                 created_at: chrono::Utc::now(),
             });
             c.last_seq
@@ -181,5 +184,46 @@ impl ConversationStore for MemoryStore {
                 .collect()
         });
         Box::pin(async move { res })
+    }
+}
+
+/// A fixed agent configuration per merchant; `set` changes it and bumps the version.
+#[derive(Default)]
+pub struct MemoryAgentStore {
+    configs: Mutex<HashMap<MerchantId, crate::merchant::AgentSnapshot>>,
+}
+
+impl MemoryAgentStore {
+    pub fn set(&self, merchant: MerchantId, config: crate::agent::AgentConfig) {
+        let mut m = self.configs.lock().unwrap();
+        let version = m.get(&merchant).map(|s| s.version + 1).unwrap_or(1);
+        m.insert(
+            merchant,
+            crate::merchant::AgentSnapshot {
+                version,
+                store_name: "Test Store".into(),
+                config,
+            },
+        );
+    }
+}
+
+impl crate::merchant::AgentConfigStore for MemoryAgentStore {
+    fn load(
+        &self,
+        merchant: MerchantId,
+    ) -> PortFuture<Result<crate::merchant::AgentSnapshot, PersistError>> {
+        let s = self
+            .configs
+            .lock()
+            .unwrap()
+            .get(&merchant)
+            .cloned()
+            .unwrap_or(crate::merchant::AgentSnapshot {
+                version: 0,
+                store_name: "Test Store".into(),
+                config: crate::agent::AgentConfig::default(),
+            });
+        Box::pin(async move { Ok(s) })
     }
 }

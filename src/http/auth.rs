@@ -149,6 +149,11 @@ impl FromRequest for SecretKeyAuth {
         let req = req.clone();
         Box::pin(async move {
             let (merchant, key_id) = authenticate(&req, KeyKind::Secret).await?;
+            let state = state(&req)?;
+            state
+                .limits
+                .check_api(&state.pool, merchant.id, &key_id.to_string())
+                .await?;
             Ok(SecretKeyAuth { merchant, key_id })
         })
     }

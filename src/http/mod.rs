@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod errors;
 pub mod extract;
+pub mod limits;
 pub mod middleware;
 pub mod protocol;
 pub mod routes;
@@ -43,6 +44,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/merchant")
             .get(routes::merchants::get_merchant)
             .patch(routes::merchants::update_merchant)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant/agent")
+            .get(routes::agent::get_agent_config)
+            .put(routes::agent::put_agent_config)
             .default_service(web::to(method_not_allowed)),
     )
     .service(

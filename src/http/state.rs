@@ -24,4 +24,8 @@ pub struct AppState {
     pub public_url: String,
     /// The conversation directory (one per process).
     pub registry: Arc<ConversationRegistry>,
+    /// The merchant directory (agent configuration snapshots).
+    pub merchants: Arc<agentpay_actors::merchant::MerchantRegistry>,
+    /// Rate limits and abuse controls.
+    pub limits: crate::http::limits::Limits,
 }

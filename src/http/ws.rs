@@ -92,8 +92,12 @@ pub struct WsSession {
     closing: bool,
     /// Limits and timings.
     settings: WsSettings,
-    /// Shared state (metrics).
+    /// Shared state (metrics, limits).
     state: web::Data<AppState>,
+    /// The conversation's merchant (for its limits).
+    merchant_id: agentpay_actors::ids::MerchantId,
+    /// Connection slots, given back when the session is dropped.
+    _slots: Option<super::limits::ConnectionSlots>,
 }
 
 /// Stream item carrying conversation signals, tagged with the subscription generation; `None`
@@ -297,10 +301,42 @@ impl WsSession {
         );
     }
 
+    /// Checks the chat limit, then posts. The check runs under `ctx.wait` so messages reach the
+    /// conversation in the order the client sent them.
     fn post(&mut self, client_id: String, text: String, ctx: &mut Context<Self>) {
+        let state = self.state.clone();
+        let merchant = self.merchant_id;
+        let id = self.conversation_id;
+        let check = async move {
+            state
+                .limits
+                .check_chat(&state.pool, merchant, &id.to_string())
+                .await
+        };
+        ctx.wait(check.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(()) => act.send_post(client_id, text, ctx),
+            Err(limited) => {
+                // Nothing was stored; the visitor may send it again after the wait.
+                act.flush_delta(ctx);
+                act.enqueue_event(
+                    &ServerEvent::Error {
+                        code: "rate_limited".into(),
+                        message: "too many messages; wait a moment before sending again".into(),
+                        retry_after_ms: Some(
+                            u64::try_from(limited.retry_after.as_millis()).unwrap_or(u64::MAX),
+                        ),
+                    },
+                    ctx,
+                );
+            }
+        }));
+    }
+
+    fn send_post(&mut self, client_id: String, text: String, ctx: &mut Context<Self>) {
         let registry = self.registry.clone();
         let id = self.conversation_id;
         let subscriber = self.subscriber;
+        // `ask` enqueues the message when first polled; spawned futures are polled in order.
         let fut = async move {
             registry
                 .ask(id, || PostUserMessage {
@@ -458,7 +494,7 @@ impl StreamHandler<Tagged> for WsSession {
 
 /// The result of authorising a WebSocket request.
 enum WsAuth {
-    Ok(ConversationId),
+    Ok(ConversationId, agentpay_actors::ids::MerchantId),
     Refused(u16, &'static str),
 }
 
@@ -491,7 +527,9 @@ async fn authorise(req: &HttpRequest, state: &AppState, raw_id: &str) -> WsAuth 
         return WsAuth::Refused(close::UNAUTHORIZED, "a visitor token is required");
     };
     match store::conversations::get_with_token(&state.pool, id).await {
-        Ok((_, hash)) if hash.as_slice() == hash_key(&token).as_slice() => WsAuth::Ok(id),
+        Ok((c, hash)) if hash.as_slice() == hash_key(&token).as_slice() => {
+            WsAuth::Ok(id, c.merchant_id)
+        }
         Ok(_) => WsAuth::Refused(
             close::UNAUTHORIZED,
             "the visitor token does not open this conversation",
@@ -518,13 +556,32 @@ pub async fn conversation_ws(
         .get("sec-websocket-protocol")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|h| h.split(',').any(|p| p.trim() == SUBPROTOCOL));
+    // Connection limits are checked before the upgrade: a refused client gets a plain 429.
+    let slots = match &auth {
+        WsAuth::Ok(id, merchant) => {
+            let ip = state.limits.client_ip(&req);
+            match state
+                .limits
+                .acquire_connection(&state.pool, *merchant, &id.to_string(), &ip)
+                .await
+            {
+                Ok(slots) => Some(slots),
+                Err(limited) => {
+                    return Ok(actix_web::ResponseError::error_response(
+                        &super::errors::ApiError::from(limited),
+                    ));
+                }
+            }
+        }
+        WsAuth::Refused(..) => None,
+    };
     let (response, session, stream) = if offers_protocol {
         actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])?
     } else {
         actix_ws::handle(&req, body)?
     };
-    let id = match auth {
-        WsAuth::Ok(id) => id,
+    let (id, merchant_id) = match auth {
+        WsAuth::Ok(id, merchant) => (id, merchant),
         WsAuth::Refused(code, reason) => {
             state
                 .metrics
@@ -581,6 +638,8 @@ pub async fn conversation_ws(
             closing: false,
             settings,
             state,
+            merchant_id,
+            _slots: slots,
         }
     });
     Ok(response)

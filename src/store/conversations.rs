@@ -60,12 +60,13 @@ fn message_from_row(row: &PgRow) -> Result<StoredMessage, sqlx::Error> {
             sqlx::Error::Decode(format!("unknown message status {status}").into())
         })?,
         usage: usage.map(|u| u.0),
+        agent_version: row.try_get("agent_version")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
-const MESSAGE_COLUMNS: &str =
-    "id, seq, end_seq, role, client_id, reply_to_seq, text, status, usage, created_at";
+const MESSAGE_COLUMNS: &str = "id, seq, end_seq, role, client_id, reply_to_seq, text, status, usage, \
+     agent_version, created_at";
 
 /// Creates a conversation for a merchant; `token_hash` is the visitor token's digest.
 pub async fn create(
@@ -292,19 +293,21 @@ impl ConversationStore for PgConversationStore {
         id: ConversationId,
         message_id: MessageId,
         reply_to_seq: i64,
+        agent_version: Option<i64>,
     ) -> PortFuture<Result<i64, PersistError>> {
         let pool = self.pool.clone();
         Box::pin(async move {
             let mut tx = pool.begin().await.map_err(unavailable)?;
             let seq = next_seq(&mut tx, id).await?;
             sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status) \
-                 VALUES ($1, $2, $3, 'assistant', $4, 'streaming')",
+                "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, agent_version) \
+                 VALUES ($1, $2, $3, 'assistant', $4, 'streaming', $5)",
             )
             .bind(message_id.0)
             .bind(id.0)
             .bind(seq)
             .bind(reply_to_seq)
+            .bind(agent_version)
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;

@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "conversations",
         include_str!("../../migrations/0002_conversations.sql"),
     ),
+    (
+        3,
+        "agent configs",
+        include_str!("../../migrations/0003_agent_configs.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

@@ -4,6 +4,7 @@
 //! to a merchant takes its `MerchantId` and filters on it, so tenant isolation is enforced where
 //! the data is read, not by callers remembering to check.
 
+pub mod agent_configs;
 pub mod conversations;
 pub mod merchants;
 pub mod migrations;

@@ -474,6 +474,9 @@ async fn a_thousand_concurrent_conversations_stream_without_errors() {
             "AGENTPAY__DATABASE__ACQUIRE_TIMEOUT_MS".into(),
             "15000".into(),
         );
+        // One IP opening 1,000 conversations is exactly what the limits stop; load runs turn
+        // them off (rate_limit.enabled = false), as the load harness will.
+        env.insert("AGENTPAY__RATE_LIMIT__ENABLED".into(), "false".into());
         env.insert("AGENTPAY__LLM__SIMULATED__TTFT_MS".into(), "50".into());
         env.insert(
             "AGENTPAY__LLM__SIMULATED__TOKENS_PER_SEC".into(),

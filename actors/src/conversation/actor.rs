@@ -19,7 +19,8 @@
 use super::events::{PROTOCOL_VERSION, ServerEvent, Signal};
 use super::messages::*;
 use super::registry::{ConversationRegistry, EngineDeps};
-use crate::ids::{ConversationId, MessageId};
+use crate::ids::{ConversationId, MerchantId, MessageId};
+use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::model::{ChatMessage, ChatRole, ModelEvent, ModelRequest, Usage};
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, Role, StoredMessage};
 use actix::prelude::*;
@@ -73,6 +74,11 @@ pub struct ConversationActor {
     deps: Arc<EngineDeps>,
     /// True once the state is loaded from the store; requests before that are refused.
     loaded: bool,
+    /// The conversation's merchant, once loaded.
+    merchant_id: Option<MerchantId>,
+    /// The merchant's agent configuration in force; replaced by `ConfigChanged`, read at the
+    /// start of each turn.
+    agent: Option<Arc<AgentSnapshot>>,
     /// The last sequence number stored.
     last_seq: i64,
     /// Recent messages for the model's context, oldest first, at most `history_messages`.
@@ -111,6 +117,8 @@ impl ConversationActor {
             registry,
             deps,
             loaded: false,
+            merchant_id: None,
+            agent: None,
             last_seq: 0,
             history: VecDeque::new(),
             queue: VecDeque::new(),
@@ -189,9 +197,10 @@ impl ConversationActor {
         });
         let store = self.deps.store.clone();
         let id = self.id;
+        let version = self.agent.as_ref().map(|a| a.version);
         let started = async move {
             store
-                .start_assistant_message(id, message_id, turn.seq)
+                .start_assistant_message(id, message_id, turn.seq, version)
                 .await
         };
         ctx.wait(started.into_actor(self).map(move |res, act, ctx| match res {
@@ -221,8 +230,13 @@ impl ConversationActor {
 
     fn spawn_model(&mut self, ctx: &mut Context<Self>, message_id: MessageId, user_text: String) {
         self.remember(ChatRole::User, user_text);
+        let base = &self.deps.settings.system_prompt;
+        let system = match &self.agent {
+            Some(a) => a.config.system_prompt(base, &a.store_name),
+            None => base.clone(),
+        };
         let request = ModelRequest {
-            system: self.deps.settings.system_prompt.clone(),
+            system,
             messages: self.history.iter().cloned().collect(),
             max_tokens: self.deps.settings.max_reply_tokens,
         };
@@ -387,6 +401,8 @@ impl ConversationActor {
             Ok(loaded) => {
                 act.loaded = true;
                 act.last_seq = loaded.last_seq;
+                act.merchant_id = Some(loaded.merchant_id);
+                act.join_merchant(ctx, loaded.merchant_id);
                 act.history.clear();
                 for m in loaded.recent {
                     let role = match m.role {
@@ -405,6 +421,20 @@ impl ConversationActor {
                 // Refuse requests for a moment, then stop; the next access retries the load.
                 tracing::warn!(conversation_id = %act.id, error = %e, "could not load the conversation");
                 ctx.run_later(Duration::from_secs(1), |act, ctx| act.retire(ctx));
+            }
+        }));
+    }
+
+    /// Takes the merchant's configuration snapshot and subscribes to its changes.
+    fn join_merchant(&mut self, ctx: &mut Context<Self>, merchant: MerchantId) {
+        let merchants = self.deps.merchants.clone();
+        let id = self.id;
+        let recipient = ctx.address().downgrade().recipient();
+        ctx.wait(async move { merchants.join(merchant, id, recipient).await }.into_actor(self).map(|res, act, _| match res {
+            Ok(snapshot) => act.agent = Some(snapshot),
+            Err(e) => {
+                // Replies still work, with the deployment's base prompt.
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not load the merchant's agent configuration");
             }
         }));
     }
@@ -436,6 +466,9 @@ impl Actor for ConversationActor {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.observer().actor_stopped();
+        if let Some(m) = self.merchant_id {
+            self.deps.merchants.leave(m, self.id);
+        }
     }
 }
 
@@ -486,6 +519,8 @@ impl Handler<Subscribe> for ConversationActor {
             conversation_id: self.id,
             last_seq: self.last_seq,
             protocol: PROTOCOL_VERSION,
+            assistant_name: self.agent.as_ref().map(|a| a.config.assistant_name.clone()),
+            greeting: self.agent.as_ref().map(|a| a.config.greeting.clone()),
         };
         let after = msg.after.filter(|a| *a < self.last_seq);
         let store = self.deps.store.clone();
@@ -717,5 +752,14 @@ impl ConversationActor {
             let _ = done.send(());
         }
         self.retire(ctx);
+    }
+}
+
+impl Handler<ConfigChanged> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConfigChanged, _: &mut Self::Context) {
+        // Applies from the next turn; a reply in progress keeps the prompt it started with.
+        self.agent = Some(msg.0);
     }
 }

@@ -21,6 +21,12 @@ pub enum ServerEvent {
         last_seq: i64,
         /// Protocol version.
         protocol: u32,
+        /// The assistant's name (merchant configuration).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        assistant_name: Option<String>,
+        /// The greeting to show (merchant configuration).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        greeting: Option<String>,
     },
     /// The sender's message is stored (durable) under `seq`.
     Ack {

@@ -65,6 +65,8 @@ pub struct EngineDeps {
     pub settings: ConversationSettings,
     /// Metrics hooks.
     pub observer: Arc<dyn EngineObserver>,
+    /// The merchants' actors, for agent configuration snapshots.
+    pub merchants: Arc<crate::merchant::MerchantRegistry>,
 }
 
 /// Why an ask to a conversation failed.

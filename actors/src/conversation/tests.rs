@@ -9,8 +9,25 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+struct NoMerchantMetrics;
+impl crate::merchant::MerchantObserver for NoMerchantMetrics {}
+
 fn registry(
     store: Arc<MemoryStore>,
+    reply_tokens: usize,
+    idle: Duration,
+) -> Arc<ConversationRegistry> {
+    registry_with(
+        store,
+        Arc::new(crate::memory::MemoryAgentStore::default()),
+        reply_tokens,
+        idle,
+    )
+}
+
+fn registry_with(
+    store: Arc<MemoryStore>,
+    agents: Arc<crate::memory::MemoryAgentStore>,
     reply_tokens: usize,
     idle: Duration,
 ) -> Arc<ConversationRegistry> {
@@ -32,6 +49,11 @@ fn registry(
                 fault_injection: true,
             },
             observer: Arc::new(NoopObserver),
+            merchants: crate::merchant::MerchantRegistry::new(
+                agents,
+                Arc::new(NoMerchantMetrics),
+                Duration::from_secs(5),
+            ),
         },
         Duration::from_secs(5),
     )
@@ -373,4 +395,96 @@ async fn a_panicking_turn_is_replaced_by_a_fresh_actor_and_nothing_stored_is_los
         })
     ));
     assert_eq!(store.messages(id).len(), 3);
+}
+
+/// Delegates to the simulated model and records every system prompt it is given.
+struct RecordingModel {
+    inner: SimulatedModel,
+    prompts: std::sync::Mutex<Vec<String>>,
+}
+
+impl crate::ports::ModelClient for RecordingModel {
+    fn provider(&self) -> &str {
+        "recording"
+    }
+    fn model(&self) -> &str {
+        "recording"
+    }
+    fn stream(&self, request: crate::ports::ModelRequest) -> crate::ports::ModelStream {
+        self.prompts.lock().unwrap().push(request.system.clone());
+        self.inner.stream(request)
+    }
+}
+
+#[actix::test]
+async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let agents = Arc::new(crate::memory::MemoryAgentStore::default());
+    let merchant = crate::ids::MerchantId(uuid::Uuid::nil());
+    agents.set(merchant, crate::agent::AgentConfig::default());
+    let model = Arc::new(RecordingModel {
+        inner: SimulatedModel::new(SimulatedModelSettings {
+            ttft: Duration::from_millis(10),
+            tokens_per_sec: 0.0,
+            reply_tokens: 3,
+        }),
+        prompts: Default::default(),
+    });
+    let merchants = crate::merchant::MerchantRegistry::new(
+        agents.clone(),
+        Arc::new(NoMerchantMetrics),
+        Duration::from_secs(5),
+    );
+    let reg = ConversationRegistry::new(
+        EngineDeps {
+            store: store.clone(),
+            model: model.clone(),
+            settings: ConversationSettings {
+                idle_timeout: Duration::from_secs(60),
+                history_messages: 20,
+                replay_limit: 1000,
+                system_prompt: "Base.".into(),
+                max_reply_tokens: 64,
+                fault_injection: false,
+            },
+            observer: Arc::new(NoopObserver),
+            merchants: merchants.clone(),
+        },
+        Duration::from_secs(5),
+    );
+    let id = ConversationId::new_random();
+    store.create(id);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    let ServerEvent::Hello { greeting, .. } = next_event(&mut rx).await else {
+        panic!()
+    };
+    assert_eq!(greeting.as_deref(), Some("Hi! How can I help you today?"));
+    post(&reg, id, Some(sid), "1", "hi").await;
+    until_end(&mut rx, 1).await;
+
+    let changed = crate::agent::AgentConfig {
+        extra_instructions: "Always mention the tent sale.".into(),
+        ..Default::default()
+    };
+    agents.set(merchant, changed);
+    merchants.reload(merchant).await.unwrap();
+
+    post(&reg, id, Some(sid), "2", "and now?").await;
+    until_end(&mut rx, 1).await;
+    let prompts = model.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 2);
+    assert!(!prompts[0].contains("tent sale"));
+    assert!(
+        prompts[1].contains("Always mention the tent sale."),
+        "{}",
+        prompts[1]
+    );
+    let versions: Vec<_> = store
+        .messages(id)
+        .iter()
+        .filter_map(|m| m.agent_version)
+        .collect();
+    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(merchants.live(), 1);
 }

@@ -78,6 +78,8 @@ pub struct StoredMessage {
     pub status: MessageStatus,
     /// Model usage of an assistant message.
     pub usage: Option<Usage>,
+    /// The merchant's agent configuration version an assistant message was produced with.
+    pub agent_version: Option<i64>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
 }
@@ -144,12 +146,14 @@ pub trait ConversationStore: Send + Sync + 'static {
         text: String,
     ) -> PortFuture<Result<AppendOutcome, PersistError>>;
 
-    /// Stores the start of an assistant reply to `reply_to_seq`; returns its sequence number.
+    /// Stores the start of an assistant reply to `reply_to_seq`, produced with the agent
+    /// configuration `agent_version`; returns its sequence number.
     fn start_assistant_message(
         &self,
         id: ConversationId,
         message_id: MessageId,
         reply_to_seq: i64,
+        agent_version: Option<i64>,
     ) -> PortFuture<Result<i64, PersistError>>;
 
     /// Stores the end of an assistant reply; returns the end's sequence number.

@@ -38,6 +38,11 @@ pub async fn create_conversation(
     auth: PublishableKeyAuth,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let ip = state.limits.client_ip(&req);
+    state
+        .limits
+        .check_create(&state.pool, auth.merchant.id, &ip)
+        .await?;
     let token = generate_token(VISITOR_TOKEN_PREFIX)?;
     let origin = req
         .headers()
@@ -276,6 +281,14 @@ pub async fn post_message(
             message: e.message,
         }
     })?;
+    state
+        .limits
+        .check_chat(
+            &state.pool,
+            conversation.merchant_id,
+            &conversation.id.to_string(),
+        )
+        .await?;
     let wants_sse = req
         .headers()
         .get(header::ACCEPT)

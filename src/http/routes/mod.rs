@@ -1,5 +1,6 @@
 //! Route handlers, one module per area.
 
+pub mod agent;
 pub mod conversations;
 pub mod health;
 pub mod merchants;

@@ -1,0 +1,357 @@
+//! A merchant's agent configuration: who the assistant is, how it speaks, what it may say, which
+//! model serves each role, and the merchant's own limits. Validated as a whole; an invalid value
+//! is refused with the field named, and the configuration in force stays.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Longest `extra_instructions`, in characters.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 4000;
+/// Longest policy text, in characters.
+pub const MAX_POLICY_CHARS: usize = 2000;
+/// Model roles a merchant may choose a model for.
+pub const MODEL_ROLES: &[&str] = &["main", "fast"];
+
+/// How the assistant sounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tone {
+    /// Warm and casual.
+    #[default]
+    Friendly,
+    /// Polite and neutral.
+    Professional,
+    /// Light-hearted.
+    Playful,
+}
+
+/// How much the assistant says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// One or two sentences.
+    Brief,
+    /// A short paragraph.
+    #[default]
+    Normal,
+    /// Thorough answers.
+    Detailed,
+}
+
+/// Store policies the assistant may quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policies {
+    /// Shipping policy.
+    pub shipping: String,
+    /// Returns policy.
+    pub returns: String,
+}
+
+/// Rules the assistant must follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rules {
+    /// Largest discount it may offer, in percent (0: none).
+    pub max_discount_percent: u8,
+    /// Topics it must decline.
+    pub declined_topics: Vec<String>,
+}
+
+/// Per-merchant limits; `None` uses the deployment's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MerchantLimits {
+    /// Merchant API requests per minute per key.
+    pub api_requests_per_minute: Option<u32>,
+    /// Visitor messages per minute per conversation.
+    pub chat_messages_per_minute: Option<u32>,
+    /// Conversations created per minute per client IP.
+    pub conversations_per_minute_per_ip: Option<u32>,
+    /// Open WebSocket connections per conversation.
+    pub connections_per_conversation: Option<u32>,
+    /// Open WebSocket connections per client IP.
+    pub connections_per_ip: Option<u32>,
+}
+
+/// The whole agent configuration. Absent fields take their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The assistant's name.
+    pub assistant_name: String,
+    /// The first thing the widget shows.
+    pub greeting: String,
+    /// Tone.
+    pub tone: Tone,
+    /// Verbosity.
+    pub verbosity: Verbosity,
+    /// Whether emoji are welcome.
+    pub emoji: bool,
+    /// Languages it answers in (BCP 47 tags such as `en`, `fr-CA`), first is the default.
+    pub languages: Vec<String>,
+    /// Free-form instructions appended to the system prompt.
+    pub extra_instructions: String,
+    /// Policies it may quote.
+    pub policies: Policies,
+    /// Rules.
+    pub rules: Rules,
+    /// Model per role (`main`, `fast`); absent roles use the deployment's model.
+    pub models: BTreeMap<String, String>,
+    /// Limits.
+    pub limits: MerchantLimits,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            assistant_name: "Shopping assistant".into(),
+            greeting: "Hi! How can I help you today?".into(),
+            tone: Tone::default(),
+            verbosity: Verbosity::default(),
+            emoji: false,
+            languages: vec!["en".into()],
+            extra_instructions: String::new(),
+            policies: Policies::default(),
+            rules: Rules::default(),
+            models: BTreeMap::new(),
+            limits: MerchantLimits::default(),
+        }
+    }
+}
+
+/// A refused value, naming its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ConfigError {
+    /// The field (`rules.max_discount_percent`, `models.slow`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), ConfigError> {
+    if required && value.trim().is_empty() {
+        return Err(err(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(err(field, format!("must be at most {max} characters")));
+    }
+    Ok(())
+}
+
+fn check_limit(field: &str, value: Option<u32>, max: u32) -> Result<(), ConfigError> {
+    match value {
+        Some(v) if v == 0 || v > max => Err(err(field, format!("must be between 1 and {max}"))),
+        _ => Ok(()),
+    }
+}
+
+impl AgentConfig {
+    /// Checks every field; the first problem is returned with its field name.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_text("assistant_name", &self.assistant_name, 60, true)?;
+        check_text("greeting", &self.greeting, 500, false)?;
+        check_text(
+            "extra_instructions",
+            &self.extra_instructions,
+            MAX_INSTRUCTIONS_CHARS,
+            false,
+        )?;
+        check_text(
+            "policies.shipping",
+            &self.policies.shipping,
+            MAX_POLICY_CHARS,
+            false,
+        )?;
+        check_text(
+            "policies.returns",
+            &self.policies.returns,
+            MAX_POLICY_CHARS,
+            false,
+        )?;
+        if self.languages.is_empty() || self.languages.len() > 10 {
+            return Err(err("languages", "give 1 to 10 language tags"));
+        }
+        for (i, l) in self.languages.iter().enumerate() {
+            let ok = (2..=16).contains(&l.len())
+                && l.split('-').all(|p| {
+                    !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric())
+                });
+            if !ok {
+                return Err(err(
+                    format!("languages[{i}]"),
+                    format!("{l:?} is not a language tag such as \"en\" or \"fr-CA\""),
+                ));
+            }
+        }
+        if self.rules.max_discount_percent > 100 {
+            return Err(err(
+                "rules.max_discount_percent",
+                "must be between 0 and 100",
+            ));
+        }
+        if self.rules.declined_topics.len() > 50 {
+            return Err(err("rules.declined_topics", "at most 50 topics"));
+        }
+        for (i, t) in self.rules.declined_topics.iter().enumerate() {
+            check_text(&format!("rules.declined_topics[{i}]"), t, 100, true)?;
+        }
+        for (role, model) in &self.models {
+            if !MODEL_ROLES.contains(&role.as_str()) {
+                return Err(err(
+                    format!("models.{role}"),
+                    format!(
+                        "unknown model role {role:?}; roles are {}",
+                        MODEL_ROLES.join(", ")
+                    ),
+                ));
+            }
+            check_text(&format!("models.{role}"), model, 100, true)?;
+        }
+        let l = &self.limits;
+        check_limit(
+            "limits.api_requests_per_minute",
+            l.api_requests_per_minute,
+            100_000,
+        )?;
+        check_limit(
+            "limits.chat_messages_per_minute",
+            l.chat_messages_per_minute,
+            10_000,
+        )?;
+        check_limit(
+            "limits.conversations_per_minute_per_ip",
+            l.conversations_per_minute_per_ip,
+            100_000,
+        )?;
+        check_limit(
+            "limits.connections_per_conversation",
+            l.connections_per_conversation,
+            1000,
+        )?;
+        check_limit("limits.connections_per_ip", l.connections_per_ip, 100_000)?;
+        Ok(())
+    }
+
+    /// The system prompt for this configuration, after the deployment's base prompt.
+    pub fn system_prompt(&self, base: &str, store_name: &str) -> String {
+        let mut p = format!(
+            "{base}\nYou are {}, the assistant of {store_name}.",
+            self.assistant_name
+        );
+        p.push_str(match self.tone {
+            Tone::Friendly => " Be warm and friendly.",
+            Tone::Professional => " Be polite and professional.",
+            Tone::Playful => " Be light-hearted and playful.",
+        });
+        p.push_str(match self.verbosity {
+            Verbosity::Brief => " Answer in one or two sentences.",
+            Verbosity::Normal => " Keep answers to a short paragraph.",
+            Verbosity::Detailed => " Give thorough answers.",
+        });
+        p.push_str(if self.emoji {
+            " Emoji are welcome."
+        } else {
+            " Do not use emoji."
+        });
+        p.push_str(&format!(
+            " Answer in the visitor's language when it is one of: {}; otherwise in {}.",
+            self.languages.join(", "),
+            self.languages[0]
+        ));
+        if !self.policies.shipping.is_empty() {
+            p.push_str(&format!("\nShipping policy: {}", self.policies.shipping));
+        }
+        if !self.policies.returns.is_empty() {
+            p.push_str(&format!("\nReturns policy: {}", self.policies.returns));
+        }
+        if self.rules.max_discount_percent == 0 {
+            p.push_str("\nNever offer a discount.");
+        } else {
+            p.push_str(&format!(
+                "\nNever offer a discount above {}%.",
+                self.rules.max_discount_percent
+            ));
+        }
+        if !self.rules.declined_topics.is_empty() {
+            p.push_str(&format!(
+                "\nPolitely decline to discuss: {}.",
+                self.rules.declined_topics.join("; ")
+            ));
+        }
+        if !self.extra_instructions.is_empty() {
+            p.push_str(&format!("\n{}", self.extra_instructions));
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_valid_and_prompts_sensibly() {
+        let c = AgentConfig::default();
+        c.validate().unwrap();
+        let p = c.system_prompt("Base.", "Acme");
+        assert!(p.starts_with("Base.\nYou are Shopping assistant, the assistant of Acme."));
+        assert!(p.contains("Never offer a discount."));
+    }
+
+    #[test]
+    fn invalid_values_name_their_field() {
+        let field = |f: fn(&mut AgentConfig)| {
+            let mut c = AgentConfig::default();
+            f(&mut c);
+            c.validate().unwrap_err().field
+        };
+        assert_eq!(
+            field(|c| c.extra_instructions = "x".repeat(4001)),
+            "extra_instructions"
+        );
+        assert_eq!(
+            field(|c| {
+                c.models.insert("slow".into(), "m".into());
+            }),
+            "models.slow"
+        );
+        assert_eq!(
+            field(|c| c.limits.chat_messages_per_minute = Some(0)),
+            "limits.chat_messages_per_minute"
+        );
+        assert_eq!(
+            field(|c| c.rules.max_discount_percent = 101),
+            "rules.max_discount_percent"
+        );
+        assert_eq!(
+            field(|c| c.languages = vec!["en".into(), "not a tag".into()]),
+            "languages[1]"
+        );
+        assert_eq!(field(|c| c.assistant_name = " ".into()), "assistant_name");
+    }
+
+    #[test]
+    fn instructions_and_rules_reach_the_prompt() {
+        let c = AgentConfig {
+            extra_instructions: "Always mention free returns.".into(),
+            rules: Rules {
+                max_discount_percent: 10,
+                declined_topics: vec!["politics".into()],
+            },
+            ..Default::default()
+        };
+        let p = c.system_prompt("", "Shop");
+        assert!(p.contains("Always mention free returns."));
+        assert!(p.contains("above 10%"));
+        assert!(p.contains("politics"));
+    }
+}

@@ -11,6 +11,7 @@ mod conversations;
 mod cors;
 mod errors;
 mod health_and_metrics;
+mod limits;
 mod merchants;
 mod readiness;
 mod restart;

@@ -487,4 +487,9 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
         .collect();
     assert_eq!(versions, vec![1, 2]);
     assert_eq!(merchants.live(), 1);
+    // When its last conversation passivates, the merchant actor stops too.
+    drop(rx);
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(reg.live(), 0);
+    assert_eq!(merchants.live(), 0);
 }

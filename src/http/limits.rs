@@ -1,8 +1,9 @@
 //! Rate limits and abuse controls at the edges, over the `RateLimiterActor`.
 //!
-//! Every check is an ask with a short timeout (`rate_limit.check_timeout_ms`); if the limiter
-//! does not answer the request is allowed and the miss is logged (fail open: a limiter problem
-//! must not take the chat down). Per-merchant overrides come from the merchant's agent
+//! Rate checks run inline on the limiter's shared table (no actor hop on the hot path).
+//! Connection slots are asked of the `RateLimiterActor` with a short timeout
+//! (`rate_limit.check_timeout_ms`); if it does not answer the connection is allowed and the miss
+//! is logged (fail open: a limiter problem must not take the chat down). Per-merchant overrides come from the merchant's agent
 //! configuration (`limits`), cached here and refreshed when the merchant saves it.
 
 use super::errors::ApiError;
@@ -13,7 +14,7 @@ use actix_web::HttpRequest;
 use agentpay_actors::agent::MerchantLimits;
 use agentpay_actors::ids::MerchantId;
 use agentpay_actors::ratelimit::{
-    Acquire, Check, Decision, Rate, RateLimiterActor, Release, Scope,
+    Acquire, Decision, Rate, RateLimiterActor, RateTable, Release, Scope,
 };
 use dashmap::DashMap;
 use std::net::IpAddr;
@@ -23,8 +24,10 @@ use std::time::{Duration, Instant};
 /// The edges' handle on rate limiting.
 #[derive(Clone)]
 pub struct Limits {
-    /// The limiter; `None` when `rate_limit.enabled = false`.
+    /// The limiter (connection slots, sweeping); `None` when `rate_limit.enabled = false`.
     limiter: Option<Addr<RateLimiterActor>>,
+    /// The rate table, checked inline (shared with the limiter, which sweeps it).
+    table: Arc<RateTable>,
     /// Deployment defaults and proxy trust.
     settings: Arc<RateLimitSettings>,
     /// Trusted proxies, parsed.
@@ -54,11 +57,17 @@ impl From<Limited> for ApiError {
 impl Limits {
     /// Starts the limiter (once, at startup) unless limits are off.
     pub fn start(settings: &RateLimitSettings, metrics: Arc<Metrics>) -> Self {
+        let table = Arc::new(RateTable::default());
         let limiter = settings.enabled.then(|| {
-            RateLimiterActor::new(Duration::from_secs(settings.sweep_interval_secs)).start()
+            RateLimiterActor::new(
+                table.clone(),
+                Duration::from_secs(settings.sweep_interval_secs),
+            )
+            .start()
         });
         Self {
             limiter,
+            table,
             trusted: Arc::new(
                 settings
                     .trusted_proxies
@@ -123,37 +132,22 @@ impl Limits {
     }
 
     async fn check(&self, scope: Scope, key: String, per_minute: u32) -> Result<(), Limited> {
-        let Some(limiter) = &self.limiter else {
+        if self.limiter.is_none() {
             return Ok(());
-        };
+        }
         let started = Instant::now();
-        let answer = tokio::time::timeout(
-            self.timeout(),
-            limiter.send(Check {
-                scope,
-                key,
-                rate: Rate { per_minute },
-            }),
-        )
-        .await;
+        let decision = self.table.check(scope, key, Rate { per_minute });
         self.metrics
             .rate_limit_check_duration_seconds
             .observe(started.elapsed().as_secs_f64());
-        match answer {
-            Ok(Ok(Decision::Allow)) => Ok(()),
-            Ok(Ok(Decision::Deny { retry_after })) => {
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::Deny { retry_after } => {
                 self.metrics
                     .rate_limit_rejections_total
                     .with_label_values(&[scope.as_str()])
                     .inc();
                 Err(Limited { retry_after })
-            }
-            _ => {
-                tracing::warn!(
-                    scope = scope.as_str(),
-                    "rate limiter did not answer; allowing"
-                );
-                Ok(())
             }
         }
     }

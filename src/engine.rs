@@ -104,6 +104,22 @@ impl EngineObserver for MetricsObserver {
     fn turn_finished(&self, outcome: &'static str) {
         self.0.turns_total.with_label_values(&[outcome]).inc();
     }
+    fn first_token(&self, provider: &str, model: &str, seconds: f64) {
+        self.0
+            .llm_ttft_seconds
+            .with_label_values(&[provider, model])
+            .observe(seconds);
+    }
+    fn tokens(&self, model: &str, input: u64, output: u64) {
+        self.0
+            .llm_tokens_total
+            .with_label_values(&[model, "input"])
+            .inc_by(input);
+        self.0
+            .llm_tokens_total
+            .with_label_values(&[model, "output"])
+            .inc_by(output);
+    }
 }
 
 impl MerchantObserver for MetricsObserver {

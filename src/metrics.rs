@@ -37,8 +37,18 @@ pub struct Metrics {
     pub config_reloads_total: prometheus::IntCounter,
     /// Requests refused by a limit, by scope.
     pub rate_limit_rejections_total: IntCounterVec,
-    /// Time a limit check takes (the limiter round trip).
+    /// Time a limit check takes.
     pub rate_limit_check_duration_seconds: prometheus::Histogram,
+    /// Time to first token by provider and model.
+    pub llm_ttft_seconds: HistogramVec,
+    /// Model tokens by model and kind (`input`, `output`).
+    pub llm_tokens_total: IntCounterVec,
+    /// WebSocket frames sent by event type.
+    pub websocket_frames_sent_total: IntCounterVec,
+    /// Deltas merged into a pending frame instead of going out alone.
+    pub websocket_deltas_coalesced_total: prometheus::IntCounter,
+    /// Connections closed because they read too slowly.
+    pub websocket_slow_consumer_disconnects_total: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -133,6 +143,57 @@ impl Metrics {
                 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01,
             ]),
         )?;
+        let llm_ttft_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "llm_ttft_seconds",
+                "Time from a model call to its first token",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["provider", "model"],
+        )?;
+        let llm_tokens_total = IntCounterVec::new(
+            Opts::new("llm_tokens_total", "Model tokens by model and kind"),
+            &["model", "kind"],
+        )?;
+        let websocket_frames_sent_total = IntCounterVec::new(
+            Opts::new(
+                "websocket_frames_sent_total",
+                "WebSocket frames sent, by event type",
+            ),
+            &["type"],
+        )?;
+        let websocket_deltas_coalesced_total = prometheus::IntCounter::new(
+            "websocket_deltas_coalesced_total",
+            "Deltas merged into a pending frame instead of going out alone",
+        )?;
+        let websocket_slow_consumer_disconnects_total = prometheus::IntCounter::new(
+            "websocket_slow_consumer_disconnects_total",
+            "WebSocket connections closed because they read too slowly",
+        )?;
+        // Bounded label sets start at zero, so dashboards and alerts see the series before the
+        // first event.
+        for scope in [
+            "api",
+            "chat",
+            "create_conversation",
+            "connections_per_conversation",
+            "connections_per_ip",
+        ] {
+            rate_limit_rejections_total.with_label_values(&[scope]);
+        }
+        for code in ["4001", "4004", "4008", "1011", "1012"] {
+            websocket_closes_total.with_label_values(&[code]);
+        }
+        for outcome in ["complete", "interrupted"] {
+            turns_total.with_label_values(&[outcome]);
+        }
+        registry.register(Box::new(llm_ttft_seconds.clone()))?;
+        registry.register(Box::new(llm_tokens_total.clone()))?;
+        registry.register(Box::new(websocket_frames_sent_total.clone()))?;
+        registry.register(Box::new(websocket_deltas_coalesced_total.clone()))?;
+        registry.register(Box::new(websocket_slow_consumer_disconnects_total.clone()))?;
         registry.register(Box::new(config_reloads_total.clone()))?;
         registry.register(Box::new(rate_limit_rejections_total.clone()))?;
         registry.register(Box::new(rate_limit_check_duration_seconds.clone()))?;
@@ -161,6 +222,11 @@ impl Metrics {
             config_reloads_total,
             rate_limit_rejections_total,
             rate_limit_check_duration_seconds,
+            llm_ttft_seconds,
+            llm_tokens_total,
+            websocket_frames_sent_total,
+            websocket_deltas_coalesced_total,
+            websocket_slow_consumer_disconnects_total,
         })
     }
 

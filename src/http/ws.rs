@@ -106,6 +106,11 @@ struct Tagged(u64, Option<Signal>);
 
 impl WsSession {
     fn enqueue_event(&mut self, ev: &ServerEvent, ctx: &mut Context<Self>) {
+        self.state
+            .metrics
+            .websocket_frames_sent_total
+            .with_label_values(&[ev.kind()])
+            .inc();
         match serde_json::to_string(ev) {
             Ok(text) => self.enqueue(text, ctx),
             Err(e) => tracing::error!(error = %e, "could not serialize an event"),
@@ -118,6 +123,10 @@ impl WsSession {
         }
         if self.outbound.len() >= self.settings.max_outbound {
             tracing::info!(conversation_id = %self.conversation_id, "closing a connection that reads too slowly");
+            self.state
+                .metrics
+                .websocket_slow_consumer_disconnects_total
+                .inc();
             self.close(
                 ctx,
                 close::POLICY,
@@ -180,6 +189,7 @@ impl WsSession {
                     if p.message_id == message_id && p.index + p.text.chars().count() == index =>
                 {
                     p.text.push_str(&text);
+                    self.state.metrics.websocket_deltas_coalesced_total.inc();
                 }
                 _ => {
                     self.flush_delta(ctx);

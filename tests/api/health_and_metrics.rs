@@ -96,3 +96,64 @@ async fn metrics_count_requests_by_route_template_and_pass_promtool() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Metric names (`agentpay_…`) used in a text, without histogram suffixes.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (i, _) in text.match_indices("agentpay_") {
+        let name: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(&name)
+            .to_string();
+        out.insert(base);
+    }
+    out
+}
+
+#[actix_web::test]
+async fn the_shipped_alert_rules_and_dashboard_pass_promtool_and_use_real_metrics() {
+    let promtool = promtool();
+    let deploy = repo_root().join("deploy");
+    for args in [
+        vec!["check", "rules", "prometheus/alerts.yml"],
+        vec!["check", "config", "prometheus/prometheus.yml"],
+    ] {
+        let out = Command::new(&promtool)
+            .args(&args)
+            .current_dir(&deploy)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Exercise the engine so every labelled metric has a sample, then compare names.
+    let app = spawn_app().await;
+    let m = app.create_merchant("Dashboards", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = crate::ws_client::Ws::open(&c, None).await;
+    ws.event().await;
+    ws.say("d-1", "hello").await;
+    ws.until("assistant_end").await;
+    app.get("/v1/merchant", Some("sk_bad_key_000000000000000000000000"))
+        .await;
+    let exposed = metric_names(&app.get("/metrics", None).await.text().await.unwrap());
+    let rules = std::fs::read_to_string(deploy.join("prometheus/alerts.yml")).unwrap();
+    let dashboard = std::fs::read_to_string(deploy.join("grafana/agentpay.json")).unwrap();
+    let parsed: Value = serde_json::from_str(&dashboard).expect("the dashboard is valid JSON");
+    assert!(parsed["panels"].as_array().unwrap().len() >= 8);
+    for name in metric_names(&rules).union(&metric_names(&dashboard)) {
+        assert!(
+            exposed.contains(name),
+            "{name} is used by deploy/ but not exposed by /metrics"
+        );
+    }
+}

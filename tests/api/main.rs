@@ -12,6 +12,7 @@ mod cors;
 mod errors;
 mod health_and_metrics;
 mod limits;
+mod loadtest_smoke;
 mod merchants;
 mod readiness;
 mod restart;

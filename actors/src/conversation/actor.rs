@@ -61,6 +61,8 @@ struct Reply {
     chars: usize,
     /// The model task; aborted on cancel, shutdown and restart.
     task: Option<tokio::task::JoinHandle<()>>,
+    /// When the model call started (time to first token).
+    model_started: Option<Instant>,
 }
 
 /// The conversation actor. See the module docs.
@@ -194,6 +196,7 @@ impl ConversationActor {
             text: String::new(),
             chars: 0,
             task: None,
+            model_started: None,
         });
         let store = self.deps.store.clone();
         let id = self.id;
@@ -270,6 +273,7 @@ impl ConversationActor {
         });
         if let Some(r) = self.reply.as_mut() {
             r.task = Some(task);
+            r.model_started = Some(Instant::now());
         }
     }
 
@@ -305,6 +309,9 @@ impl ConversationActor {
             match res {
                 Ok(end_seq) => {
                     act.last_seq = act.last_seq.max(end_seq);
+                    if let Some(u) = usage {
+                        act.observer().tokens(act.deps.model.model(), u.input_tokens, u.output_tokens);
+                    }
                     act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
                     act.remember(ChatRole::Assistant, text.clone());
                     act.broadcast(ServerEvent::AssistantEnd {
@@ -670,6 +677,14 @@ impl Handler<ReplyDelta> for ConversationActor {
             return;
         }
         let index = reply.chars;
+        if index == 0
+            && let Some(t0) = reply.model_started
+        {
+            let m = &self.deps.model;
+            self.deps
+                .observer
+                .first_token(m.provider(), m.model(), t0.elapsed().as_secs_f64());
+        }
         reply.chars += msg.text.chars().count();
         reply.text.push_str(&msg.text);
         let message_id = reply.message_id;

@@ -48,6 +48,10 @@ pub trait EngineObserver: Send + Sync + 'static {
     fn subscriber_dropped(&self) {}
     /// A turn ended (`complete` or `interrupted`).
     fn turn_finished(&self, _outcome: &'static str) {}
+    /// The first token of a reply arrived, `seconds` after the model call started.
+    fn first_token(&self, _provider: &str, _model: &str, _seconds: f64) {}
+    /// A model call's usage.
+    fn tokens(&self, _model: &str, _input: u64, _output: u64) {}
 }
 
 /// An observer that records nothing.

@@ -1,0 +1,181 @@
+//! `agentpay-loadtest`: drives a running AgentPay server (see `--help`). Run the server with
+//! `AGENTPAY__RATE_LIMIT__ENABLED=false` (one loopback client looks like a flood).
+
+use agentpay_loadtest::*;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Load harness for the AgentPay engine. Targets loopback only; every run is bounded.
+#[derive(Debug, Parser)]
+#[command(name = "agentpay-loadtest", version, about)]
+struct Cli {
+    /// The server's base URL (loopback).
+    #[arg(long, default_value = "http://127.0.0.1:8080", global = true)]
+    base_url: String,
+    /// A merchant's publishable key; without it a merchant is created with the admin token.
+    #[arg(long, env = "AGENTPAY_LOADTEST_PUBLISHABLE_KEY", global = true)]
+    publishable_key: Option<String>,
+    /// The server's admin token (AGENTPAY_ADMIN_TOKEN), to create the load-test merchant.
+    #[arg(
+        long,
+        env = "AGENTPAY_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// Spread client sockets over this many source addresses 127.0.0.1..127.0.0.N (each gives
+    /// ~28,000 ephemeral ports).
+    #[arg(long, default_value_t = 4, global = true)]
+    sources: u8,
+    /// The server's pid: report its RSS and CPU from /proc.
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+    /// No live progress lines.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Ramp to N live conversations (HTTP create + WebSocket), hold them, report connect latency.
+    Connections {
+        /// Conversations to open.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// New connections per second while ramping.
+        #[arg(long, default_value_t = 500)]
+        ramp_per_sec: u32,
+        /// Seconds to hold them once all are open.
+        #[arg(long, default_value_t = 10)]
+        hold_secs: u64,
+    },
+    /// N conversations each sending messages with think time; reports ack latency, time to first
+    /// token, gaps between deltas, whole-turn time, and delivery rates.
+    Chat {
+        /// Concurrent conversations.
+        #[arg(long, default_value_t = 100)]
+        conversations: usize,
+        /// Messages per conversation.
+        #[arg(long, default_value_t = 3)]
+        messages: usize,
+        /// Milliseconds between a reply's end and the next message.
+        #[arg(long, default_value_t = 500)]
+        think_ms: u64,
+        /// New conversations per second while ramping up.
+        #[arg(long, default_value_t = 500)]
+        ramp_per_sec: u32,
+    },
+    /// A fixed rate of conversation creations.
+    Http {
+        /// Requests per second offered.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let target = Target {
+        base_url: cli.base_url.trim_end_matches('/').to_string(),
+        publishable_key: cli.publishable_key.clone(),
+        admin_token: cli.admin_token.clone(),
+        sources: cli.sources.max(1),
+        server_pid: cli.server_pid,
+    };
+    if !(target.base_url.starts_with("http://127.")
+        || target.base_url.starts_with("http://localhost"))
+    {
+        eprintln!(
+            "error: the load harness only targets loopback (http://127.x.x.x or http://localhost)"
+        );
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.scenario {
+        Scenario::Connections {
+            count,
+            ramp_per_sec,
+            hold_secs,
+        } => {
+            run_connections(
+                &target,
+                &ConnectionsOptions {
+                    count,
+                    ramp_per_sec,
+                    hold: Duration::from_secs(hold_secs),
+                    quiet: cli.quiet,
+                },
+            )
+            .await
+        }
+        Scenario::Chat {
+            conversations,
+            messages,
+            think_ms,
+            ramp_per_sec,
+        } => {
+            run_chat(
+                &target,
+                &ChatOptions {
+                    conversations,
+                    messages,
+                    think: Duration::from_millis(think_ms),
+                    ramp_per_sec,
+                    quiet: cli.quiet,
+                },
+            )
+            .await
+        }
+        Scenario::Http {
+            rate,
+            duration_secs,
+        } => {
+            run_http(
+                &target,
+                &HttpOptions {
+                    rate,
+                    duration: Duration::from_secs(duration_secs),
+                    quiet: cli.quiet,
+                },
+            )
+            .await
+        }
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.table());
+    if let Some(path) = cli.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(j) => {
+                if let Err(e) = std::fs::write(&path, j) {
+                    eprintln!("error: could not write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if report.error_count() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -479,8 +479,11 @@ impl StreamHandler<Tagged> for WsSession {
             return;
         }
         match signal {
-            Some(Signal::Event(ev)) => self.on_event(ev, ctx),
-            Some(Signal::Close { code, reason }) => self.close(ctx, code, &reason),
+            Some(Signal::Event(ev)) => {
+                let ev = std::sync::Arc::try_unwrap(ev).unwrap_or_else(|shared| (*shared).clone());
+                self.on_event(ev, ctx)
+            }
+            Some(Signal::Close { code, reason }) => self.close(ctx, code, reason),
             None => {
                 // The conversation actor went away (it crashed or restarted): tell the client
                 // and resubscribe; the registry starts a fresh actor and replays what was missed.

@@ -141,6 +141,7 @@ impl ConversationActor {
 
     /// Sends to every subscriber; drops the ones whose channel is full or closed.
     fn broadcast(&mut self, event: ServerEvent) {
+        let event = Arc::new(event);
         let mut dropped = Vec::new();
         for (id, tx) in &self.subscribers {
             if tx.try_send(Signal::Event(event.clone())).is_err() {
@@ -157,7 +158,7 @@ impl ConversationActor {
     fn send_to(&mut self, id: Option<SubscriberId>, event: ServerEvent) {
         let Some(id) = id else { return };
         if let Some(tx) = self.subscribers.get(&id)
-            && tx.try_send(Signal::Event(event)).is_err()
+            && tx.try_send(Signal::Event(Arc::new(event))).is_err()
         {
             self.subscribers.remove(&id);
             self.observer().subscriber_dropped();
@@ -536,7 +537,7 @@ impl Handler<Subscribe> for ConversationActor {
         let sender = msg.sender;
         let fut = async move {
             let send = |tx: mpsc::Sender<Signal>, ev: ServerEvent| async move {
-                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(ev)))
+                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(Arc::new(ev))))
                     .await
                     .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?
                     .map_err(|_| ConversationError::Unavailable("subscriber gone".into()))
@@ -577,7 +578,7 @@ impl Handler<Subscribe> for ConversationActor {
                     });
                 }
                 for ev in catch_up {
-                    sender.try_send(Signal::Event(ev)).map_err(|_| {
+                    sender.try_send(Signal::Event(Arc::new(ev))).map_err(|_| {
                         ConversationError::Unavailable("subscriber too slow".into())
                     })?;
                 }
@@ -759,7 +760,7 @@ impl ConversationActor {
         for tx in self.subscribers.values() {
             let _ = tx.try_send(Signal::Close {
                 code: 1012,
-                reason: "server restarting".into(),
+                reason: "server restarting",
             });
         }
         self.subscribers.clear();

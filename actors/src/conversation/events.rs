@@ -128,16 +128,18 @@ impl ServerEvent {
     }
 }
 
-/// What a subscriber's channel carries.
+/// What a subscriber's channel carries. Small on purpose (24 bytes): every connection's channel
+/// allocates its slots in blocks, so the slot size is per-connection memory. Events are shared
+/// between subscribers behind an `Arc`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// An event to forward.
-    Event(ServerEvent),
+    Event(std::sync::Arc<ServerEvent>),
     /// The conversation is going away (server shutdown): close with this WebSocket code.
     Close {
         /// WebSocket close code (1012: restarting).
         code: u16,
         /// Reason text.
-        reason: String,
+        reason: &'static str,
     },
 }

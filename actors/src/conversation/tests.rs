@@ -102,7 +102,7 @@ async fn post(
 
 async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ServerEvent {
     match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
-        Ok(Some(Signal::Event(ev))) => ev,
+        Ok(Some(Signal::Event(ev))) => (*ev).clone(),
         other => panic!("expected an event, got {other:?}"),
     }
 }

@@ -365,7 +365,7 @@ pub async fn post_message(
                 loop {
                     let next = tokio::time::timeout_at(deadline, rx.recv()).await;
                     let ev = match next {
-                        Ok(Some(Signal::Event(ev))) => ev,
+                        Ok(Some(Signal::Event(ev))) => (*ev).clone(),
                         Ok(Some(Signal::Close { .. })) | Ok(None) => {
                             let ev = ServerEvent::error(
                                 "unavailable",
@@ -411,7 +411,7 @@ pub async fn post_message(
                         && watch.relevant(&ev)
                         && watch.is_end(&ev)
                     {
-                        return Some(ev);
+                        return Some((*ev).clone());
                     }
                 }
                 None

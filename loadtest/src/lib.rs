@@ -498,6 +498,9 @@ pub struct ChatOptions {
     pub think: Duration,
     /// New conversations per second while ramping up.
     pub ramp_per_sec: u32,
+    /// The simulated model's configured time to first token: when given, the report adds the
+    /// engine-added time to first token (client-observed minus this).
+    pub model_ttft: Option<Duration>,
     /// No live progress lines.
     pub quiet: bool,
 }
@@ -649,6 +652,20 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
         if let Some(h) = h {
             report.latencies.insert(name.into(), summarize(h));
         }
+    }
+    if let (Some(model), Some(ttft)) = (opts.model_ttft, s.ttft.as_ref()) {
+        // Engine-added TTFT: every recorded value minus the model's own delay.
+        let mut added = histogram();
+        let model_us = model.as_micros() as u64;
+        for v in ttft.iter_recorded() {
+            let _ = added.record_n(
+                v.value_iterated_to().saturating_sub(model_us).max(1),
+                v.count_at_value(),
+            );
+        }
+        report
+            .latencies
+            .insert("engine-added ttft".into(), summarize(&added));
     }
     report.counters.insert("turns".into(), s.turns);
     report

@@ -71,6 +71,10 @@ enum Scenario {
         /// New conversations per second while ramping up.
         #[arg(long, default_value_t = 500)]
         ramp_per_sec: u32,
+        /// The server's simulated time to first token (llm.simulated.ttft_ms): also report the
+        /// engine-added time to first token.
+        #[arg(long)]
+        model_ttft_ms: Option<u64>,
     },
     /// A fixed rate of conversation creations.
     Http {
@@ -123,6 +127,7 @@ async fn main() -> ExitCode {
             messages,
             think_ms,
             ramp_per_sec,
+            model_ttft_ms,
         } => {
             run_chat(
                 &target,
@@ -131,6 +136,7 @@ async fn main() -> ExitCode {
                     messages,
                     think: Duration::from_millis(think_ms),
                     ramp_per_sec,
+                    model_ttft: model_ttft_ms.map(Duration::from_millis),
                     quiet: cli.quiet,
                 },
             )

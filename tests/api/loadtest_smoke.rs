@@ -29,12 +29,14 @@ async fn a_short_load_run_completes_without_errors() {
             messages: 2,
             think: Duration::from_millis(50),
             ramp_per_sec: 1000,
+            model_ttft: Some(Duration::from_millis(20)),
             quiet: true,
         },
     )
     .await
     .unwrap();
     assert_eq!(chat.error_count(), 0, "{}", chat.table());
+    assert!(chat.latencies.contains_key("engine-added ttft"));
     assert_eq!(chat.counters["turns"], 600, "{}", chat.table());
     assert!(chat.latencies["time to first token"].count == 600);
     assert!(

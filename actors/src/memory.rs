@@ -120,6 +120,32 @@ impl ConversationStore for MemoryStore {
         Box::pin(async move { res })
     }
 
+    fn append_and_start(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        client_id: String,
+        text: String,
+        reply_id: MessageId,
+        agent_version: Option<i64>,
+    ) -> PortFuture<Result<(AppendOutcome, Option<i64>), PersistError>> {
+        let appended = self.append_user_message(id, message_id, client_id, text);
+        let started = |seq| self.start_assistant_message(id, reply_id, seq, agent_version);
+        // The in-memory store answers synchronously; the futures are ready at once.
+        let res = futures_util::FutureExt::now_or_never(appended)
+            .unwrap_or(Err(PersistError::Unavailable("not ready".into())));
+        let res = match res {
+            Ok(AppendOutcome::Stored { seq, message_id }) => {
+                let start = futures_util::FutureExt::now_or_never(started(seq))
+                    .unwrap_or(Err(PersistError::Unavailable("not ready".into())));
+                start.map(|s| (AppendOutcome::Stored { seq, message_id }, Some(s)))
+            }
+            Ok(dup) => Ok((dup, None)),
+            Err(e) => Err(e),
+        };
+        Box::pin(async move { res })
+    }
+
     fn start_assistant_message(
         &self,
         id: ConversationId,

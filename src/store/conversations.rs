@@ -288,6 +288,65 @@ impl ConversationStore for PgConversationStore {
         })
     }
 
+    fn append_and_start(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        client_id: String,
+        text: String,
+        reply_id: MessageId,
+        agent_version: Option<i64>,
+    ) -> PortFuture<Result<(AppendOutcome, Option<i64>), PersistError>> {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let mut tx = pool.begin().await.map_err(unavailable)?;
+            let seq = next_seq(&mut tx, id).await?;
+            let existing: Option<(i64, Uuid)> = sqlx::query_as(
+                "SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2",
+            )
+            .bind(id.0)
+            .bind(&client_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            if let Some((seq, existing_id)) = existing {
+                tx.rollback().await.map_err(unavailable)?;
+                let outcome = AppendOutcome::Duplicate {
+                    seq,
+                    message_id: MessageId(existing_id),
+                };
+                return Ok((outcome, None));
+            }
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
+                 VALUES ($1, $2, $3, 'user', $4, $5, 'complete')",
+            )
+            .bind(message_id.0)
+            .bind(id.0)
+            .bind(seq)
+            .bind(&client_id)
+            .bind(&text)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            let reply_seq = next_seq(&mut tx, id).await?;
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, agent_version) \
+                 VALUES ($1, $2, $3, 'assistant', $4, 'streaming', $5)",
+            )
+            .bind(reply_id.0)
+            .bind(id.0)
+            .bind(reply_seq)
+            .bind(seq)
+            .bind(agent_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            tx.commit().await.map_err(unavailable)?;
+            Ok((AppendOutcome::Stored { seq, message_id }, Some(reply_seq)))
+        })
+    }
+
     fn start_assistant_message(
         &self,
         id: ConversationId,

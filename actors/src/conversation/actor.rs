@@ -613,11 +613,29 @@ impl Handler<PostUserMessage> for ConversationActor {
         let message_id = MessageId::new_random();
         let (client_id, text) = (msg.client_id, msg.text);
         let (c, t) = (client_id.clone(), text.clone());
-        let fut = async move { store.append_user_message(id, message_id, c, t).await };
+        // When idle, the message and the start of its reply go in one transaction: one commit
+        // instead of two before the first token. (The fault text always takes the queue path.)
+        let start_now = self.reply.is_none()
+            && self.queue.is_empty()
+            && !(self.deps.settings.fault_injection && text.trim() == FAULT_PANIC_TEXT);
+        let reply_id = MessageId::new_random();
+        let version = self.agent.as_ref().map(|a| a.version);
+        let fut = async move {
+            if start_now {
+                store
+                    .append_and_start(id, message_id, c, t, reply_id, version)
+                    .await
+            } else {
+                store
+                    .append_user_message(id, message_id, c, t)
+                    .await
+                    .map(|o| (o, None))
+            }
+        };
         let subscriber = msg.subscriber;
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
             move |res, act, ctx| match res {
-                Ok(AppendOutcome::Stored { seq, message_id }) => {
+                Ok((AppendOutcome::Stored { seq, message_id }, started)) => {
                     act.last_seq = act.last_seq.max(seq);
                     act.send_to(
                         subscriber,
@@ -632,16 +650,38 @@ impl Handler<PostUserMessage> for ConversationActor {
                         client_id,
                         text: text.clone(),
                     });
-                    act.queue.push_back(Turn { seq });
-                    act.queued_text.insert(seq, text);
-                    act.maybe_start_next(ctx);
+                    match started {
+                        Some(reply_seq) => {
+                            act.last_seq = act.last_seq.max(reply_seq);
+                            act.reply = Some(Reply {
+                                message_id: reply_id,
+                                seq: Some(reply_seq),
+                                reply_to_seq: seq,
+                                text: String::new(),
+                                chars: 0,
+                                task: None,
+                                model_started: None,
+                            });
+                            act.broadcast(ServerEvent::AssistantStart {
+                                message_id: reply_id,
+                                seq: reply_seq,
+                                reply_to_seq: seq,
+                            });
+                            act.spawn_model(ctx, reply_id, text);
+                        }
+                        None => {
+                            act.queue.push_back(Turn { seq });
+                            act.queued_text.insert(seq, text);
+                            act.maybe_start_next(ctx);
+                        }
+                    }
                     Ok(Posted {
                         seq,
                         message_id,
                         duplicate: false,
                     })
                 }
-                Ok(AppendOutcome::Duplicate { seq, message_id }) => {
+                Ok((AppendOutcome::Duplicate { seq, message_id }, _)) => {
                     act.send_to(subscriber, ServerEvent::Ack { client_id, seq });
                     Ok(Posted {
                         seq,

@@ -146,6 +146,19 @@ pub trait ConversationStore: Send + Sync + 'static {
         text: String,
     ) -> PortFuture<Result<AppendOutcome, PersistError>>;
 
+    /// Stores a user message and, in the same transaction, the start of the reply to it (one
+    /// commit instead of two on the path to the first token). A duplicate `client_id` stores
+    /// nothing and starts nothing. Returns the outcome and the reply's start sequence number.
+    fn append_and_start(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        client_id: String,
+        text: String,
+        reply_id: MessageId,
+        agent_version: Option<i64>,
+    ) -> PortFuture<Result<(AppendOutcome, Option<i64>), PersistError>>;
+
     /// Stores the start of an assistant reply to `reply_to_seq`, produced with the agent
     /// configuration `agent_version`; returns its sequence number.
     fn start_assistant_message(

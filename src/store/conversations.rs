@@ -175,6 +175,70 @@ async fn next_seq(
     .ok_or(PersistError::NotFound)
 }
 
+/// Inside `tx`: stores a user message with the next sequence number, or finds the message
+/// already stored under `client_id` (the conversation row is locked first, so a concurrent
+/// duplicate waits and then sees the first one). The caller rolls back on a duplicate.
+async fn insert_user_message(
+    tx: &mut Transaction<'_, Postgres>,
+    id: ConversationId,
+    message_id: MessageId,
+    client_id: &str,
+    text: &str,
+) -> Result<AppendOutcome, PersistError> {
+    let seq = next_seq(tx, id).await?;
+    let existing: Option<(i64, Uuid)> = sqlx::query_as(
+        "SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2",
+    )
+    .bind(id.0)
+    .bind(client_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    if let Some((seq, existing_id)) = existing {
+        return Ok(AppendOutcome::Duplicate {
+            seq,
+            message_id: MessageId(existing_id),
+        });
+    }
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
+         VALUES ($1, $2, $3, 'user', $4, $5, 'complete')",
+    )
+    .bind(message_id.0)
+    .bind(id.0)
+    .bind(seq)
+    .bind(client_id)
+    .bind(text)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    Ok(AppendOutcome::Stored { seq, message_id })
+}
+
+/// Inside `tx`: stores the start of a reply to `reply_to_seq`; returns its sequence number.
+async fn insert_reply_start(
+    tx: &mut Transaction<'_, Postgres>,
+    id: ConversationId,
+    reply_id: MessageId,
+    reply_to_seq: i64,
+    agent_version: Option<i64>,
+) -> Result<i64, PersistError> {
+    let seq = next_seq(tx, id).await?;
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, agent_version) \
+         VALUES ($1, $2, $3, 'assistant', $4, 'streaming', $5)",
+    )
+    .bind(reply_id.0)
+    .bind(id.0)
+    .bind(seq)
+    .bind(reply_to_seq)
+    .bind(agent_version)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    Ok(seq)
+}
+
 impl ConversationStore for PgConversationStore {
     fn load(
         &self,
@@ -253,38 +317,13 @@ impl ConversationStore for PgConversationStore {
         let pool = self.pool.clone();
         Box::pin(async move {
             let mut tx = pool.begin().await.map_err(unavailable)?;
-            // Lock first, so a concurrent duplicate waits and then sees the first one.
-            let seq = next_seq(&mut tx, id).await?;
-            let existing: Option<(i64, Uuid)> = sqlx::query_as(
-                "SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2",
-            )
-            .bind(id.0)
-            .bind(&client_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-            if let Some((seq, existing_id)) = existing {
-                // Rolling back returns the sequence number taken above.
-                tx.rollback().await.map_err(unavailable)?;
-                return Ok(AppendOutcome::Duplicate {
-                    seq,
-                    message_id: MessageId(existing_id),
-                });
+            let outcome = insert_user_message(&mut tx, id, message_id, &client_id, &text).await?;
+            // A duplicate rolls back, returning the sequence number it took.
+            match outcome {
+                AppendOutcome::Stored { .. } => tx.commit().await.map_err(unavailable)?,
+                AppendOutcome::Duplicate { .. } => tx.rollback().await.map_err(unavailable)?,
             }
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
-                 VALUES ($1, $2, $3, 'user', $4, $5, 'complete')",
-            )
-            .bind(message_id.0)
-            .bind(id.0)
-            .bind(seq)
-            .bind(&client_id)
-            .bind(&text)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-            tx.commit().await.map_err(unavailable)?;
-            Ok(AppendOutcome::Stored { seq, message_id })
+            Ok(outcome)
         })
     }
 
@@ -300,50 +339,14 @@ impl ConversationStore for PgConversationStore {
         let pool = self.pool.clone();
         Box::pin(async move {
             let mut tx = pool.begin().await.map_err(unavailable)?;
-            let seq = next_seq(&mut tx, id).await?;
-            let existing: Option<(i64, Uuid)> = sqlx::query_as(
-                "SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2",
-            )
-            .bind(id.0)
-            .bind(&client_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-            if let Some((seq, existing_id)) = existing {
+            let outcome = insert_user_message(&mut tx, id, message_id, &client_id, &text).await?;
+            let AppendOutcome::Stored { seq, .. } = outcome else {
                 tx.rollback().await.map_err(unavailable)?;
-                let outcome = AppendOutcome::Duplicate {
-                    seq,
-                    message_id: MessageId(existing_id),
-                };
                 return Ok((outcome, None));
-            }
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
-                 VALUES ($1, $2, $3, 'user', $4, $5, 'complete')",
-            )
-            .bind(message_id.0)
-            .bind(id.0)
-            .bind(seq)
-            .bind(&client_id)
-            .bind(&text)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-            let reply_seq = next_seq(&mut tx, id).await?;
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, agent_version) \
-                 VALUES ($1, $2, $3, 'assistant', $4, 'streaming', $5)",
-            )
-            .bind(reply_id.0)
-            .bind(id.0)
-            .bind(reply_seq)
-            .bind(seq)
-            .bind(agent_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+            };
+            let reply_seq = insert_reply_start(&mut tx, id, reply_id, seq, agent_version).await?;
             tx.commit().await.map_err(unavailable)?;
-            Ok((AppendOutcome::Stored { seq, message_id }, Some(reply_seq)))
+            Ok((outcome, Some(reply_seq)))
         })
     }
 
@@ -357,19 +360,8 @@ impl ConversationStore for PgConversationStore {
         let pool = self.pool.clone();
         Box::pin(async move {
             let mut tx = pool.begin().await.map_err(unavailable)?;
-            let seq = next_seq(&mut tx, id).await?;
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, agent_version) \
-                 VALUES ($1, $2, $3, 'assistant', $4, 'streaming', $5)",
-            )
-            .bind(message_id.0)
-            .bind(id.0)
-            .bind(seq)
-            .bind(reply_to_seq)
-            .bind(agent_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+            let seq =
+                insert_reply_start(&mut tx, id, message_id, reply_to_seq, agent_version).await?;
             tx.commit().await.map_err(unavailable)?;
             Ok(seq)
         })

@@ -131,10 +131,7 @@ impl Limits {
         Duration::from_millis(self.settings.check_timeout_ms)
     }
 
-    async fn check(&self, scope: Scope, key: String, per_minute: u32) -> Result<(), Limited> {
-        if self.limiter.is_none() {
-            return Ok(());
-        }
+    fn check(&self, scope: Scope, key: String, per_minute: u32) -> Result<(), Limited> {
         let started = Instant::now();
         let decision = self.table.check(scope, key, Rate { per_minute });
         self.metrics
@@ -152,6 +149,24 @@ impl Limits {
         }
     }
 
+    /// One event of `scope`/`key` at the merchant's rate for it (its override, else the
+    /// deployment's default, both picked by `rate`).
+    async fn check_for(
+        &self,
+        pool: &sqlx::PgPool,
+        merchant: MerchantId,
+        scope: Scope,
+        key: &str,
+        rate: fn(&MerchantLimits, &RateLimitSettings) -> u32,
+    ) -> Result<(), Limited> {
+        if self.limiter.is_none() {
+            return Ok(());
+        }
+        let overrides = self.overrides(pool, merchant).await;
+        let per_minute = rate(&overrides, &self.settings);
+        self.check(scope, key.to_string(), per_minute)
+    }
+
     /// One merchant API request with the key `key_id`.
     pub async fn check_api(
         &self,
@@ -159,14 +174,11 @@ impl Limits {
         merchant: MerchantId,
         key_id: &str,
     ) -> Result<(), Limited> {
-        if self.limiter.is_none() {
-            return Ok(());
-        }
-        let o = self.overrides(pool, merchant).await;
-        let rate = o
-            .api_requests_per_minute
-            .unwrap_or(self.settings.api_requests_per_minute);
-        self.check(Scope::Api, key_id.to_string(), rate).await
+        self.check_for(pool, merchant, Scope::Api, key_id, |o, d| {
+            o.api_requests_per_minute
+                .unwrap_or(d.api_requests_per_minute)
+        })
+        .await
     }
 
     /// One visitor message in a conversation.
@@ -176,15 +188,11 @@ impl Limits {
         merchant: MerchantId,
         conversation: &str,
     ) -> Result<(), Limited> {
-        if self.limiter.is_none() {
-            return Ok(());
-        }
-        let o = self.overrides(pool, merchant).await;
-        let rate = o
-            .chat_messages_per_minute
-            .unwrap_or(self.settings.chat_messages_per_minute);
-        self.check(Scope::Chat, conversation.to_string(), rate)
-            .await
+        self.check_for(pool, merchant, Scope::Chat, conversation, |o, d| {
+            o.chat_messages_per_minute
+                .unwrap_or(d.chat_messages_per_minute)
+        })
+        .await
     }
 
     /// One conversation creation from `ip`.
@@ -194,15 +202,11 @@ impl Limits {
         merchant: MerchantId,
         ip: &str,
     ) -> Result<(), Limited> {
-        if self.limiter.is_none() {
-            return Ok(());
-        }
-        let o = self.overrides(pool, merchant).await;
-        let rate = o
-            .conversations_per_minute_per_ip
-            .unwrap_or(self.settings.conversations_per_minute_per_ip);
-        self.check(Scope::CreateConversation, ip.to_string(), rate)
-            .await
+        self.check_for(pool, merchant, Scope::CreateConversation, ip, |o, d| {
+            o.conversations_per_minute_per_ip
+                .unwrap_or(d.conversations_per_minute_per_ip)
+        })
+        .await
     }
 
     /// Takes a connection slot for the conversation and one for the IP. On success, the

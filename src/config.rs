@@ -221,6 +221,8 @@ pub struct ServerSettings {
     pub socket_send_buffer_bytes: usize,
     /// Public base URL; empty means derived from host and port.
     pub public_url: String,
+    /// Most `/v1` requests handled at once; more get 503 `overloaded` at once. 0: no limit.
+    pub max_inflight_requests: usize,
 }
 
 /// `[database]`
@@ -237,6 +239,10 @@ pub struct DatabaseSettings {
     pub migrate_on_startup: bool,
     /// Per-statement limit in milliseconds; 0 disables it.
     pub statement_timeout_ms: u64,
+    /// Group-commit lanes (concurrent write transactions).
+    pub write_lanes: usize,
+    /// Most writes one lane commits together.
+    pub write_batch_max: usize,
 }
 
 /// `[readiness]`
@@ -407,6 +413,16 @@ impl Settings {
         }
         if d.acquire_timeout_ms == 0 {
             bail!("configuration key `database.acquire_timeout_ms` must be positive");
+        }
+        if d.write_lanes == 0 || d.write_lanes >= d.max_connections as usize {
+            bail!(
+                "configuration key `database.write_lanes` must be between 1 and \
+                 database.max_connections - 1 ({}), so reads always find a connection",
+                d.max_connections.saturating_sub(1)
+            );
+        }
+        if d.write_batch_max == 0 {
+            bail!("configuration key `database.write_batch_max` must be positive");
         }
         if self.readiness.timeout_ms == 0 {
             bail!("configuration key `readiness.timeout_ms` must be positive");

@@ -5,6 +5,7 @@ use crate::config::{LlmProvider, Settings};
 use crate::metrics::Metrics;
 use crate::store::agent_configs::PgAgentConfigStore;
 use crate::store::conversations::PgConversationStore;
+use crate::store::writer::Writer;
 use agentpay_actors::conversation::{
     ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver,
 };
@@ -46,13 +47,14 @@ pub fn merchants(
 pub fn registry(
     settings: &Settings,
     pool: PgPool,
+    writer: Writer,
     metrics: Arc<Metrics>,
     merchants: Arc<MerchantRegistry>,
 ) -> Arc<ConversationRegistry> {
     let c = &settings.conversation;
     ConversationRegistry::new(
         EngineDeps {
-            store: Arc::new(PgConversationStore::new(pool)),
+            store: Arc::new(PgConversationStore::new(pool, writer)),
             model: model(settings),
             settings: ConversationSettings {
                 idle_timeout: Duration::from_secs(c.idle_timeout_secs),

@@ -49,6 +49,14 @@ pub struct Metrics {
     pub websocket_deltas_coalesced_total: prometheus::IntCounter,
     /// Connections closed because they read too slowly.
     pub websocket_slow_consumer_disconnects_total: prometheus::IntCounter,
+    /// Commits of the group-commit writer.
+    pub db_write_commits_total: prometheus::IntCounter,
+    /// Writes stored by the group-commit writer (over commits: the mean batch size).
+    pub db_writes_total: prometheus::IntCounter,
+    /// API requests being handled now.
+    pub http_requests_in_flight: IntGauge,
+    /// API requests refused at once with 503 because too many were in flight.
+    pub http_requests_shed_total: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -172,6 +180,20 @@ impl Metrics {
             "websocket_slow_consumer_disconnects_total",
             "WebSocket connections closed because they read too slowly",
         )?;
+        let db_write_commits_total = prometheus::IntCounter::new(
+            "db_write_commits_total",
+            "Commits of the group-commit writer",
+        )?;
+        let db_writes_total = prometheus::IntCounter::new(
+            "db_writes_total",
+            "Conversation writes stored by the group-commit writer",
+        )?;
+        let http_requests_in_flight =
+            IntGauge::new("http_requests_in_flight", "API requests being handled now")?;
+        let http_requests_shed_total = prometheus::IntCounter::new(
+            "http_requests_shed_total",
+            "API requests refused at once with 503 because too many were in flight",
+        )?;
         // Bounded label sets start at zero, so dashboards and alerts see the series before the
         // first event.
         for scope in [
@@ -189,6 +211,10 @@ impl Metrics {
         for outcome in ["complete", "interrupted"] {
             turns_total.with_label_values(&[outcome]);
         }
+        registry.register(Box::new(db_write_commits_total.clone()))?;
+        registry.register(Box::new(db_writes_total.clone()))?;
+        registry.register(Box::new(http_requests_in_flight.clone()))?;
+        registry.register(Box::new(http_requests_shed_total.clone()))?;
         registry.register(Box::new(llm_ttft_seconds.clone()))?;
         registry.register(Box::new(llm_tokens_total.clone()))?;
         registry.register(Box::new(websocket_frames_sent_total.clone()))?;
@@ -227,6 +253,10 @@ impl Metrics {
             websocket_frames_sent_total,
             websocket_deltas_coalesced_total,
             websocket_slow_consumer_disconnects_total,
+            db_write_commits_total,
+            db_writes_total,
+            http_requests_in_flight,
+            http_requests_shed_total,
         })
     }
 

@@ -59,8 +59,23 @@ impl Application {
         let metrics = Arc::new(Metrics::new(settings.database.max_connections)?);
         // Singletons start here, once, not in the per-worker closure below.
         let merchants = crate::engine::merchants(&settings, pool.clone(), metrics.clone());
-        let registry =
-            crate::engine::registry(&settings, pool.clone(), metrics.clone(), merchants.clone());
+        let commits = metrics.clone();
+        let writer = crate::store::writer::Writer::start(
+            pool.clone(),
+            settings.database.write_lanes,
+            settings.database.write_batch_max,
+            Arc::new(move |writes| {
+                commits.db_write_commits_total.inc();
+                commits.db_writes_total.inc_by(writes as u64);
+            }),
+        );
+        let registry = crate::engine::registry(
+            &settings,
+            pool.clone(),
+            writer.clone(),
+            metrics.clone(),
+            merchants.clone(),
+        );
         let limits = crate::http::limits::Limits::start(&settings.rate_limit, metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -98,6 +113,9 @@ impl Application {
             registry: registry.clone(),
             merchants,
             limits,
+            in_flight: Default::default(),
+            key_cache: Default::default(),
+            writer,
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 
@@ -107,6 +125,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(body_limit.clone())
+                .wrap(actix_web::middleware::from_fn(middleware::shed))
                 .wrap(actix_web::middleware::from_fn(middleware::cors))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
                 .configure(crate::http::configure)
@@ -121,6 +140,8 @@ impl Application {
                 tracing::warn!(error = %e, "could not set SO_SNDBUF");
             }
         })
+        // Deltas are small frames that must leave at once: no Nagle delay behind an unacked one.
+        .tcp_nodelay(true)
         .listen(listener)
         .context("failed to listen")?
         // Signals are handled in `run_until_stopped`: conversations must shut down first.

@@ -14,11 +14,13 @@ struct Conv {
     messages: Vec<StoredMessage>,
 }
 
-/// The store. `fail_writes` makes every write fail, to test error paths.
+/// The store. `fail_writes` makes every write fail, to test error paths; `commit_delay` makes
+/// `append_and_start` answer that much later (a slow commit).
 #[derive(Default)]
 pub struct MemoryStore {
     convs: Mutex<HashMap<ConversationId, Conv>>,
     pub fail_writes: AtomicBool,
+    pub commit_delay: Mutex<std::time::Duration>,
 }
 
 impl MemoryStore {
@@ -143,7 +145,11 @@ impl ConversationStore for MemoryStore {
             Ok(dup) => Ok((dup, None)),
             Err(e) => Err(e),
         };
-        Box::pin(async move { res })
+        let delay = *self.commit_delay.lock().unwrap();
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            res
+        })
     }
 
     fn start_assistant_message(

@@ -315,6 +315,8 @@ async fn open_ws(c: &Conversation, from: IpAddr) -> Result<Ws, String> {
         .connect(addr)
         .await
         .map_err(|_| "ws_connect".to_string())?;
+    // Like a browser: small frames leave at once.
+    tcp.set_nodelay(true).map_err(|_| "nodelay".to_string())?;
     let mut req = c
         .ws_url
         .as_str()
@@ -487,6 +489,21 @@ pub async fn run_connections(target: &Target, opts: &ConnectionsOptions) -> anyh
     Ok(report)
 }
 
+/// A small deterministic generator (SplitMix64): the same run gets the same pauses.
+struct SplitMix(u64);
+
+impl SplitMix {
+    /// A uniform value in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 /// Options of the `chat` scenario.
 #[derive(Debug, Clone)]
 pub struct ChatOptions {
@@ -494,8 +511,11 @@ pub struct ChatOptions {
     pub conversations: usize,
     /// Messages each conversation sends.
     pub messages: usize,
-    /// Pause between a reply's end and the next message.
+    /// Pause between a reply's end and the next message (the mean, with `think_jitter`).
     pub think: Duration,
+    /// Each pause is `think` times a uniform factor in `[1 - j, 1 + j]`, so conversations do not
+    /// march in lock-step (real visitors do not); 0 gives the exact `think` every time.
+    pub think_jitter: f64,
     /// New conversations per second while ramping up.
     pub ramp_per_sec: u32,
     /// The simulated model's configured time to first token: when given, the report adds the
@@ -541,6 +561,8 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
         let client = http[n % http.len()].clone();
         let (base, pk, live, stats) = (target.base_url.clone(), pk.clone(), live.clone(), stats.clone());
         let (messages, think, from) = (opts.messages, opts.think, source(n, target.sources));
+        let jitter = opts.think_jitter.clamp(0.0, 1.0);
+        let mut rng = SplitMix(n as u64);
         async move {
             tokio::time::sleep(stagger * n as u32).await;
             let c = match create_conversation(&client, &base, &pk).await {
@@ -615,7 +637,8 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                 }
                 live.progress.fetch_add(1, Ordering::Relaxed);
                 if m + 1 < messages && !think.is_zero() {
-                    tokio::time::sleep(think).await;
+                    let factor = 1.0 - jitter + 2.0 * jitter * rng.unit();
+                    tokio::time::sleep(think.mul_f64(factor)).await;
                 }
             }
             let _ = ws.close(None).await;

@@ -68,6 +68,10 @@ enum Scenario {
         /// Milliseconds between a reply's end and the next message.
         #[arg(long, default_value_t = 500)]
         think_ms: u64,
+        /// Spread of each pause: a uniform factor in [1 - J, 1 + J] times --think-ms (mean
+        /// unchanged), so conversations do not send in lock-step; 0 for exact pauses.
+        #[arg(long, default_value_t = 0.5)]
+        think_jitter: f64,
         /// New conversations per second while ramping up.
         #[arg(long, default_value_t = 500)]
         ramp_per_sec: u32,
@@ -126,6 +130,7 @@ async fn main() -> ExitCode {
             conversations,
             messages,
             think_ms,
+            think_jitter,
             ramp_per_sec,
             model_ttft_ms,
         } => {
@@ -135,6 +140,7 @@ async fn main() -> ExitCode {
                     conversations,
                     messages,
                     think: Duration::from_millis(think_ms),
+                    think_jitter,
                     ramp_per_sec,
                     model_ttft: model_ttft_ms.map(Duration::from_millis),
                     quiet: cli.quiet,

@@ -18,6 +18,43 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use agentpay_actors::ApiKeyId;
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// How long a publishable key's lookup is reused.
+const PUBLISHABLE_KEY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Most publishable keys remembered at once; past it the cache starts over.
+const PUBLISHABLE_KEY_CACHE_MAX: usize = 10_000;
+
+/// Recent lookups of publishable keys (the widget's hot path: every new conversation and every
+/// connection authenticates with one). Secret keys are always looked up: revoking one takes
+/// effect on the next request everywhere. A publishable key revoked or a merchant changed
+/// through this process is forgotten at once; through another process, within
+/// [`PUBLISHABLE_KEY_CACHE_TTL`].
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: dashmap::DashMap<[u8; 32], (Merchant, ApiKeyId, Instant)>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &[u8; 32]) -> Option<(Merchant, ApiKeyId)> {
+        let entry = self.entries.get(hash)?;
+        let (merchant, key, at) = entry.value();
+        (at.elapsed() < PUBLISHABLE_KEY_CACHE_TTL).then(|| (merchant.clone(), *key))
+    }
+
+    fn put(&self, hash: [u8; 32], merchant: Merchant, key: ApiKeyId) {
+        if self.entries.len() >= PUBLISHABLE_KEY_CACHE_MAX {
+            self.entries.clear();
+        }
+        self.entries.insert(hash, (merchant, key, Instant::now()));
+    }
+
+    /// Forgets every cached key of `merchant` (after a revocation or a change to the merchant).
+    pub fn forget_merchant(&self, merchant: agentpay_actors::MerchantId) {
+        self.entries.retain(|_, (m, ..)| m.id != merchant);
+    }
+}
 
 /// Marker put in request extensions when a publishable-key request passed the origin check; the
 /// CORS middleware then allows the browser to read the response.
@@ -118,8 +155,18 @@ async fn authenticate(req: &HttpRequest, want: KeyKind) -> Result<(Merchant, Api
         }
     }
     let state = state(req)?;
-    match store::merchants::find_by_key_hash(&state.pool, &hash_key(&token)).await? {
-        Some((merchant, key_id, kind)) if kind == want => Ok((merchant, key_id)),
+    let hash = hash_key(&token);
+    let cached = want == KeyKind::Publishable;
+    if cached && let Some(hit) = state.key_cache.get(&hash) {
+        return Ok(hit);
+    }
+    match store::merchants::find_by_key_hash(&state.pool, &hash).await? {
+        Some((merchant, key_id, kind)) if kind == want => {
+            if cached {
+                state.key_cache.put(hash, merchant.clone(), key_id);
+            }
+            Ok((merchant, key_id))
+        }
         _ => Err(ApiError::unauthorized(
             "invalid_key",
             "the API key is invalid or revoked",

@@ -69,6 +69,12 @@ pub enum ApiError {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
+    /// 503: too many requests are in flight; this one was refused before doing any work.
+    #[error("the server is busy; retry in {retry_after_secs} s")]
+    Overloaded {
+        /// Seconds after which a retry is likely to be served.
+        retry_after_secs: u64,
+    },
     /// 503: a dependency is unavailable.
     #[error("{0}")]
     Unavailable(String),
@@ -91,6 +97,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unprocessable { .. } => "invalid_field",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Overloaded { .. } => "overloaded",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -139,7 +146,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,7 +160,8 @@ impl ResponseError for ApiError {
             body["field"] = json!(field);
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs } | Self::Overloaded { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if matches!(self, Self::Unauthorized { .. }) {

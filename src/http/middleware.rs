@@ -2,6 +2,7 @@
 //! publishable-key endpoints.
 
 use super::auth::CorsAllowed;
+use super::errors::ApiError;
 use super::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,6 +10,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -77,6 +79,60 @@ pub async fn observe(
         tracing::info!(status = status.as_u16(), elapsed_ms, %route, "request");
     }
     Ok(res)
+}
+
+/// Counts one `/v1` request in flight until dropped.
+struct InFlight<'a> {
+    count: &'a AtomicUsize,
+    gauge: &'a prometheus::IntGauge,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        self.gauge.dec();
+    }
+}
+
+/// Load shedding: past `server.max_inflight_requests` API requests in flight, a new one gets
+/// 503 `overloaded` with `Retry-After` before it does any work (no database connection, no
+/// queueing). Under overload the server keeps serving what it can at its normal latency instead
+/// of letting every request wait for the database until it times out. Health, readiness and
+/// metrics are never shed; neither are CORS preflights.
+pub async fn shed(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let limit = state
+        .as_ref()
+        .map_or(0, |s| s.settings.server.max_inflight_requests);
+    let (Some(state), true) = (
+        state,
+        limit > 0 && req.path().starts_with("/v1/") && req.method() != Method::OPTIONS,
+    ) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let guard = InFlight {
+        count: &state.in_flight,
+        gauge: &state.metrics.http_requests_in_flight,
+    };
+    let before = guard.count.fetch_add(1, Ordering::Relaxed);
+    guard.gauge.inc();
+    if before >= limit {
+        drop(guard);
+        state.metrics.http_requests_shed_total.inc();
+        let error = ApiError::Overloaded {
+            retry_after_secs: 1,
+        };
+        return Ok(req.error_response(error).map_into_boxed_body());
+    }
+    let res = next.call(req).await;
+    drop(guard);
+    res.map(ServiceResponse::map_into_boxed_body)
 }
 
 fn is_browser_path(path: &str) -> bool {

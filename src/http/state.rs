@@ -28,4 +28,10 @@ pub struct AppState {
     pub merchants: Arc<agentpay_actors::merchant::MerchantRegistry>,
     /// Rate limits and abuse controls.
     pub limits: crate::http::limits::Limits,
+    /// `/v1` requests being handled now (see `server.max_inflight_requests`).
+    pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// Recent publishable-key lookups.
+    pub key_cache: Arc<crate::http::auth::KeyCache>,
+    /// The group-commit writer for conversation writes.
+    pub writer: crate::store::writer::Writer,
 }

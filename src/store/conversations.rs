@@ -6,6 +6,7 @@
 //! taken by that `UPDATE` also serialises concurrent writers to one conversation.
 
 use super::StoreError;
+use super::writer::Writer;
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use agentpay_actors::ports::PortFuture;
 use agentpay_actors::ports::model::Usage;
@@ -31,7 +32,7 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
 }
 
-fn conversation_from_row(row: &PgRow) -> Result<Conversation, sqlx::Error> {
+pub(crate) fn conversation_from_row(row: &PgRow) -> Result<Conversation, sqlx::Error> {
     Ok(Conversation {
         id: ConversationId(row.try_get("id")?),
         merchant_id: MerchantId(row.try_get("merchant_id")?),
@@ -147,12 +148,14 @@ pub async fn reply_to(
 pub struct PgConversationStore {
     /// The pool; cheap to clone.
     pool: PgPool,
+    /// The group-commit writer every write goes through.
+    writer: Writer,
 }
 
 impl PgConversationStore {
-    /// A store on this pool.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// A store on this pool; its writes go through `writer` (group commit).
+    pub fn new(pool: PgPool, writer: Writer) -> Self {
+        Self { pool, writer }
     }
 }
 
@@ -175,30 +178,91 @@ async fn next_seq(
     .ok_or(PersistError::NotFound)
 }
 
-/// Inside `tx`: stores a user message with the next sequence number, or finds the message
-/// already stored under `client_id` (the conversation row is locked first, so a concurrent
-/// duplicate waits and then sees the first one). The caller rolls back on a duplicate.
-async fn insert_user_message(
-    tx: &mut Transaction<'_, Postgres>,
+/// Stores a user message and, when `reply` is given, the start of its reply, in one statement
+/// (one round trip, one commit): the conversation row is locked and its sequence number bumped
+/// by one or two, unless a message with `client_id` is already stored. Returns `None` when a
+/// concurrent writer stored the same `client_id` first (the unique index refused ours); the
+/// caller then takes the locked path, [`append_locked`], which finds it.
+async fn append_fast(
+    pool: &PgPool,
     id: ConversationId,
     message_id: MessageId,
     client_id: &str,
     text: &str,
-) -> Result<AppendOutcome, PersistError> {
-    let seq = next_seq(tx, id).await?;
+    reply: Option<(MessageId, Option<i64>)>,
+) -> Result<Option<(AppendOutcome, Option<i64>)>, PersistError> {
+    let (reply_id, agent_version) = reply.unzip();
+    let row: Result<Option<(bool, i64, Uuid)>, sqlx::Error> = sqlx::query_as(
+        "WITH dup AS ( \
+             SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2 \
+         ), bump AS ( \
+             UPDATE conversations \
+             SET last_seq = last_seq + CASE WHEN $5::uuid IS NULL THEN 1 ELSE 2 END, updated_at = now() \
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup) \
+             RETURNING last_seq \
+         ), user_seq AS ( \
+             SELECT CASE WHEN $5::uuid IS NULL THEN last_seq ELSE last_seq - 1 END AS seq FROM bump \
+         ), ins AS ( \
+             INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status, \
+                                   reply_to_seq, agent_version) \
+             SELECT $3, $1, u.seq, 'user', $2, $4, 'complete', NULL, NULL FROM user_seq u \
+             UNION ALL \
+             SELECT $5, $1, u.seq + 1, 'assistant', NULL, '', 'streaming', u.seq, $6 \
+             FROM user_seq u WHERE $5::uuid IS NOT NULL \
+         ) \
+         SELECT true, seq, id FROM dup \
+         UNION ALL SELECT false, seq, $3 FROM user_seq",
+    )
+    .bind(id.0)
+    .bind(client_id)
+    .bind(message_id.0)
+    .bind(text)
+    .bind(reply_id.map(|r| r.0))
+    .bind(agent_version.flatten())
+    .fetch_optional(pool)
+    .await;
+    match row {
+        Ok(None) => Err(PersistError::NotFound),
+        Ok(Some((true, seq, existing))) => Ok(Some((
+            AppendOutcome::Duplicate {
+                seq,
+                message_id: MessageId(existing),
+            },
+            None,
+        ))),
+        Ok(Some((false, seq, _))) => Ok(Some((
+            AppendOutcome::Stored { seq, message_id },
+            reply.map(|_| seq + 1),
+        ))),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The locked path of [`append_fast`]: the conversation row is locked first, so a concurrent
+/// duplicate waits and then sees the first one. A duplicate rolls back.
+async fn append_locked(
+    pool: &PgPool,
+    id: ConversationId,
+    message_id: MessageId,
+    client_id: &str,
+    text: &str,
+    reply: Option<(MessageId, Option<i64>)>,
+) -> Result<(AppendOutcome, Option<i64>), PersistError> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let seq = next_seq(&mut tx, id).await?;
     let existing: Option<(i64, Uuid)> = sqlx::query_as(
         "SELECT seq, id FROM messages WHERE conversation_id = $1 AND client_id = $2",
     )
     .bind(id.0)
     .bind(client_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(unavailable)?;
     if let Some((seq, existing_id)) = existing {
-        return Ok(AppendOutcome::Duplicate {
-            seq,
-            message_id: MessageId(existing_id),
-        });
+        tx.rollback().await.map_err(unavailable)?;
+        let message_id = MessageId(existing_id);
+        return Ok((AppendOutcome::Duplicate { seq, message_id }, None));
     }
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
@@ -209,10 +273,32 @@ async fn insert_user_message(
     .bind(seq)
     .bind(client_id)
     .bind(text)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(unavailable)?;
-    Ok(AppendOutcome::Stored { seq, message_id })
+    let reply_seq = match reply {
+        Some((reply_id, version)) => {
+            Some(insert_reply_start(&mut tx, id, reply_id, seq, version).await?)
+        }
+        None => None,
+    };
+    tx.commit().await.map_err(unavailable)?;
+    Ok((AppendOutcome::Stored { seq, message_id }, reply_seq))
+}
+
+/// [`append_fast`], falling back to [`append_locked`] after a concurrent duplicate.
+pub(crate) async fn append(
+    pool: &PgPool,
+    id: ConversationId,
+    message_id: MessageId,
+    client_id: &str,
+    text: &str,
+    reply: Option<(MessageId, Option<i64>)>,
+) -> Result<(AppendOutcome, Option<i64>), PersistError> {
+    match append_fast(pool, id, message_id, client_id, text, reply).await? {
+        Some(done) => Ok(done),
+        None => append_locked(pool, id, message_id, client_id, text, reply).await,
+    }
 }
 
 /// Inside `tx`: stores the start of a reply to `reply_to_seq`; returns its sequence number.
@@ -237,6 +323,80 @@ async fn insert_reply_start(
     .await
     .map_err(unavailable)?;
     Ok(seq)
+}
+
+/// Stores the start of a reply to `reply_to_seq` with the next sequence number, in one
+/// statement; `None` when the conversation does not exist.
+pub(crate) async fn start_reply_in<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    id: ConversationId,
+    message_id: MessageId,
+    reply_to_seq: i64,
+    agent_version: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH bump AS ( \
+             UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() \
+             WHERE id = $1 RETURNING last_seq \
+         ), ins AS ( \
+             INSERT INTO messages (id, conversation_id, seq, role, reply_to_seq, status, \
+                                   agent_version) \
+             SELECT $2, $1, last_seq, 'assistant', $3, 'streaming', $4 FROM bump \
+         ) \
+         SELECT last_seq FROM bump",
+    )
+    .bind(id.0)
+    .bind(message_id.0)
+    .bind(reply_to_seq)
+    .bind(agent_version)
+    .fetch_optional(executor)
+    .await
+}
+
+/// [`start_reply_in`] as its own commit.
+pub(crate) async fn start_reply(
+    pool: &PgPool,
+    id: ConversationId,
+    message_id: MessageId,
+    reply_to_seq: i64,
+    agent_version: Option<i64>,
+) -> Result<i64, PersistError> {
+    start_reply_in(pool, id, message_id, reply_to_seq, agent_version)
+        .await
+        .map_err(unavailable)?
+        .ok_or(PersistError::NotFound)
+}
+
+/// Stores the end of a reply with the next sequence number, in one statement (one commit).
+pub(crate) async fn finish_reply(
+    pool: &PgPool,
+    id: ConversationId,
+    message_id: MessageId,
+    text: &str,
+    status: MessageStatus,
+    usage: Option<Usage>,
+) -> Result<i64, PersistError> {
+    sqlx::query_scalar(
+        "WITH bump AS ( \
+             UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() \
+             WHERE id = $1 \
+               AND EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND id = $2) \
+             RETURNING last_seq \
+         ) \
+         UPDATE messages m SET text = $3, status = $4, usage = $5, end_seq = b.last_seq, \
+             completed_at = now() \
+         FROM bump b WHERE m.conversation_id = $1 AND m.id = $2 \
+         RETURNING b.last_seq",
+    )
+    .bind(id.0)
+    .bind(message_id.0)
+    .bind(text)
+    .bind(status.as_str())
+    .bind(usage.map(sqlx::types::Json))
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?
+    .ok_or(PersistError::NotFound)
 }
 
 impl ConversationStore for PgConversationStore {
@@ -314,15 +474,9 @@ impl ConversationStore for PgConversationStore {
         client_id: String,
         text: String,
     ) -> PortFuture<Result<AppendOutcome, PersistError>> {
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         Box::pin(async move {
-            let mut tx = pool.begin().await.map_err(unavailable)?;
-            let outcome = insert_user_message(&mut tx, id, message_id, &client_id, &text).await?;
-            // A duplicate rolls back, returning the sequence number it took.
-            match outcome {
-                AppendOutcome::Stored { .. } => tx.commit().await.map_err(unavailable)?,
-                AppendOutcome::Duplicate { .. } => tx.rollback().await.map_err(unavailable)?,
-            }
+            let (outcome, _) = writer.append(id, message_id, client_id, text, None).await?;
             Ok(outcome)
         })
     }
@@ -336,17 +490,10 @@ impl ConversationStore for PgConversationStore {
         reply_id: MessageId,
         agent_version: Option<i64>,
     ) -> PortFuture<Result<(AppendOutcome, Option<i64>), PersistError>> {
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         Box::pin(async move {
-            let mut tx = pool.begin().await.map_err(unavailable)?;
-            let outcome = insert_user_message(&mut tx, id, message_id, &client_id, &text).await?;
-            let AppendOutcome::Stored { seq, .. } = outcome else {
-                tx.rollback().await.map_err(unavailable)?;
-                return Ok((outcome, None));
-            };
-            let reply_seq = insert_reply_start(&mut tx, id, reply_id, seq, agent_version).await?;
-            tx.commit().await.map_err(unavailable)?;
-            Ok((outcome, Some(reply_seq)))
+            let reply = Some((reply_id, agent_version));
+            writer.append(id, message_id, client_id, text, reply).await
         })
     }
 
@@ -357,13 +504,11 @@ impl ConversationStore for PgConversationStore {
         reply_to_seq: i64,
         agent_version: Option<i64>,
     ) -> PortFuture<Result<i64, PersistError>> {
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         Box::pin(async move {
-            let mut tx = pool.begin().await.map_err(unavailable)?;
-            let seq =
-                insert_reply_start(&mut tx, id, message_id, reply_to_seq, agent_version).await?;
-            tx.commit().await.map_err(unavailable)?;
-            Ok(seq)
+            writer
+                .start_reply(id, message_id, reply_to_seq, agent_version)
+                .await
         })
     }
 
@@ -375,25 +520,11 @@ impl ConversationStore for PgConversationStore {
         status: MessageStatus,
         usage: Option<Usage>,
     ) -> PortFuture<Result<i64, PersistError>> {
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         Box::pin(async move {
-            let mut tx = pool.begin().await.map_err(unavailable)?;
-            let seq = next_seq(&mut tx, id).await?;
-            sqlx::query(
-                "UPDATE messages SET text = $3, status = $4, usage = $5, end_seq = $6, completed_at = now() \
-                 WHERE conversation_id = $1 AND id = $2",
-            )
-            .bind(id.0)
-            .bind(message_id.0)
-            .bind(&text)
-            .bind(status.as_str())
-            .bind(usage.map(sqlx::types::Json))
-            .bind(seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-            tx.commit().await.map_err(unavailable)?;
-            Ok(seq)
+            writer
+                .finish_reply(id, message_id, text, status, usage)
+                .await
         })
     }
 

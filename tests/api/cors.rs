@@ -66,6 +66,31 @@ async fn the_widget_config_is_readable_only_from_allowed_origins() {
     let res = app.get("/v1/widget/config", Some(&m.publishable_key)).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    // The merchant moves its shop: the old origin is refused on the very next request (the
+    // key's lookup cached by the requests above is dropped with the change).
+    let res = app
+        .patch_json(
+            "/v1/merchant",
+            &m.secret_key,
+            &serde_json::json!({"allowed_origins": ["https://new-shop.example"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    for (origin, status) in [
+        ("https://shop.example", 403),
+        ("https://new-shop.example", 200),
+    ] {
+        let res = app
+            .client
+            .get(app.url("/v1/widget/config"))
+            .bearer_auth(&m.publishable_key)
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{origin}");
+    }
 }
 
 #[actix_web::test]

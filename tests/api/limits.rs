@@ -321,3 +321,66 @@ async fn a_merchant_can_set_its_own_chat_limit() {
     assert!(res.headers().contains_key("retry-after"));
     assert_error(res, 429, "rate_limited").await;
 }
+
+#[actix_web::test]
+async fn past_the_in_flight_limit_requests_get_503_overloaded_at_once_and_health_is_never_shed() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__SERVER__MAX_INFLIGHT_REQUESTS".into(), "1".into());
+    })
+    .await;
+    let merchant = app.create_merchant("Busy store", &[]).await;
+    // One request stays in flight: its body arrives slowly.
+    let body = json!({"name": "Slow", "currency": "USD"}).to_string();
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /v1/merchants HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {ADMIN_TOKEN}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Refused at once, with a reason and when to come back; nothing was created.
+    let started = Instant::now();
+    let res = app
+        .client
+        .post(app.url("/v1/conversations"))
+        .bearer_auth(&merchant.publishable_key)
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_error(res, 503, "overloaded").await;
+    assert_eq!(app.get("/health", None).await.status(), 200);
+    assert_eq!(app.get("/ready", None).await.status(), 200);
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("agentpay_http_requests_shed_total 1"),
+        "{metrics}"
+    );
+
+    // The slow request completes; then requests flow again.
+    slow.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut reply = vec![0u8; 1024];
+    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut reply)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 201"));
+    let res = app
+        .client
+        .post(app.url("/v1/conversations"))
+        .bearer_auth(&merchant.publishable_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations")
+        .fetch_one(&mut app.db.connect().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "the refused request created nothing");
+}

@@ -28,6 +28,7 @@ async fn a_short_load_run_completes_without_errors() {
             conversations: 300,
             messages: 2,
             think: Duration::from_millis(50),
+            think_jitter: 0.5,
             ramp_per_sec: 1000,
             model_ttft: Some(Duration::from_millis(20)),
             quiet: true,

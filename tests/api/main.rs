@@ -16,4 +16,5 @@ mod loadtest_smoke;
 mod merchants;
 mod readiness;
 mod restart;
+mod writer;
 mod ws_client;

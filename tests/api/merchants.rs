@@ -195,7 +195,10 @@ async fn a_revoked_key_is_refused_and_rotation_keeps_access() {
     assert_error(res, 401, "invalid_key").await;
     assert_eq!(app.get("/v1/merchant", Some(&new_key)).await.status(), 200);
 
-    // A revoked publishable key stops working in the widget too.
+    // A revoked publishable key stops working in the widget too, at once, even right after a
+    // request that put its lookup in the server's cache.
+    let res = app.get("/v1/widget/config", Some(&m.publishable_key)).await;
+    assert_eq!(res.status(), 200);
     let res = app
         .delete(
             &format!("/v1/merchant/keys/{}", m.publishable_key_id),

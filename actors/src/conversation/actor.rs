@@ -233,20 +233,46 @@ impl ConversationActor {
     }
 
     fn spawn_model(&mut self, ctx: &mut Context<Self>, message_id: MessageId, user_text: String) {
+        let task = self.start_model_task(ctx, message_id, &user_text);
         self.remember(ChatRole::User, user_text);
+        if let Some(r) = self.reply.as_mut() {
+            r.task = Some(task);
+            r.model_started = Some(Instant::now());
+        }
+    }
+
+    /// Starts the model on the history plus `user_text` (not yet remembered) and returns the
+    /// task streaming its reply into this actor as `ReplyDelta`s and a `ReplyDone`. The deltas
+    /// wait in the mailbox until the actor handles them, so a task started while the user
+    /// message is still being stored (the actor's atomic write) shows nothing before it commits.
+    fn start_model_task(
+        &self,
+        ctx: &mut Context<Self>,
+        message_id: MessageId,
+        user_text: &str,
+    ) -> tokio::task::JoinHandle<()> {
         let base = &self.deps.settings.system_prompt;
         let system = match &self.agent {
             Some(a) => a.config.system_prompt(base, &a.store_name),
             None => base.clone(),
         };
+        let mut messages: Vec<ChatMessage> = self.history.iter().cloned().collect();
+        messages.push(ChatMessage {
+            role: ChatRole::User,
+            text: user_text.to_string(),
+        });
+        let excess = messages
+            .len()
+            .saturating_sub(self.deps.settings.history_messages);
+        messages.drain(..excess);
         let request = ModelRequest {
             system,
-            messages: self.history.iter().cloned().collect(),
+            messages,
             max_tokens: self.deps.settings.max_reply_tokens,
         };
         let mut stream = self.deps.model.stream(request);
         let addr = ctx.address();
-        let task = actix::spawn(async move {
+        actix::spawn(async move {
             let mut usage = None;
             let outcome = loop {
                 match stream.next().await {
@@ -271,11 +297,7 @@ impl ConversationActor {
                     outcome,
                 })
                 .await;
-        });
-        if let Some(r) = self.reply.as_mut() {
-            r.task = Some(task);
-            r.model_started = Some(Instant::now());
-        }
+        })
     }
 
     /// Ends the reply in progress: stores it, tells subscribers, starts the next turn.
@@ -603,7 +625,7 @@ impl Handler<Unsubscribe> for ConversationActor {
 impl Handler<PostUserMessage> for ConversationActor {
     type Result = AtomicResponse<Self, Result<Posted, ConversationError>>;
 
-    fn handle(&mut self, msg: PostUserMessage, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: PostUserMessage, ctx: &mut Self::Context) -> Self::Result {
         if let Some(e) = self.not_ready() {
             return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
         }
@@ -620,6 +642,12 @@ impl Handler<PostUserMessage> for ConversationActor {
             && !(self.deps.settings.fault_injection && text.trim() == FAULT_PANIC_TEXT);
         let reply_id = MessageId::new_random();
         let version = self.agent.as_ref().map(|a| a.version);
+        // The model starts now, while the message is being stored, so the commit overlaps the
+        // model's own time to first token. Its output cannot overtake the commit: this handler
+        // is atomic, so the task's first delta waits in the mailbox until the write is done,
+        // and a failed or duplicate write aborts the task before anything is shown.
+        let speculative =
+            start_now.then(|| (self.start_model_task(ctx, reply_id, &text), Instant::now()));
         let fut = async move {
             if start_now {
                 store
@@ -633,8 +661,14 @@ impl Handler<PostUserMessage> for ConversationActor {
             }
         };
         let subscriber = msg.subscriber;
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
-            move |res, act, ctx| match res {
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, ctx| {
+            let mut speculative = speculative;
+            let abort_speculative = |s: Option<(tokio::task::JoinHandle<()>, Instant)>| {
+                if let Some((task, _)) = s {
+                    task.abort();
+                }
+            };
+            match res {
                 Ok((AppendOutcome::Stored { seq, message_id }, started)) => {
                     act.last_seq = act.last_seq.max(seq);
                     act.send_to(
@@ -650,26 +684,27 @@ impl Handler<PostUserMessage> for ConversationActor {
                         client_id,
                         text: text.clone(),
                     });
-                    match started {
-                        Some(reply_seq) => {
+                    match (started, speculative.take()) {
+                        (Some(reply_seq), Some((task, model_started))) => {
                             act.last_seq = act.last_seq.max(reply_seq);
+                            act.remember(ChatRole::User, text);
                             act.reply = Some(Reply {
                                 message_id: reply_id,
                                 seq: Some(reply_seq),
                                 reply_to_seq: seq,
                                 text: String::new(),
                                 chars: 0,
-                                task: None,
-                                model_started: None,
+                                task: Some(task),
+                                model_started: Some(model_started),
                             });
                             act.broadcast(ServerEvent::AssistantStart {
                                 message_id: reply_id,
                                 seq: reply_seq,
                                 reply_to_seq: seq,
                             });
-                            act.spawn_model(ctx, reply_id, text);
                         }
-                        None => {
+                        (_, unused) => {
+                            abort_speculative(unused);
                             act.queue.push_back(Turn { seq });
                             act.queued_text.insert(seq, text);
                             act.maybe_start_next(ctx);
@@ -682,6 +717,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                     })
                 }
                 Ok((AppendOutcome::Duplicate { seq, message_id }, _)) => {
+                    abort_speculative(speculative);
                     act.send_to(subscriber, ServerEvent::Ack { client_id, seq });
                     Ok(Posted {
                         seq,
@@ -689,10 +725,15 @@ impl Handler<PostUserMessage> for ConversationActor {
                         duplicate: true,
                     })
                 }
-                Err(PersistError::NotFound) => Err(ConversationError::NotFound),
-                Err(PersistError::Unavailable(e)) => Err(ConversationError::Unavailable(e)),
-            },
-        )))
+                Err(e) => {
+                    abort_speculative(speculative);
+                    Err(match e {
+                        PersistError::NotFound => ConversationError::NotFound,
+                        PersistError::Unavailable(e) => ConversationError::Unavailable(e),
+                    })
+                }
+            }
+        })))
     }
 }
 

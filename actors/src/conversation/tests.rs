@@ -493,3 +493,92 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
     assert_eq!(reg.live(), 0);
     assert_eq!(merchants.live(), 0);
 }
+
+#[actix::test]
+async fn the_model_starts_during_a_slow_commit_but_nothing_shows_before_the_ack() {
+    let (store, reg, id) = setup(5);
+    // The commit takes longer than the model's time to first token (50 ms) and its whole reply.
+    *store.commit_delay.lock().unwrap() = Duration::from_millis(500);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await; // hello
+    let t0 = tokio::time::Instant::now();
+    post(&reg, id, Some(sid), "c1", "hello").await;
+    let events = until_end(&mut rx, 1).await;
+    assert!(
+        matches!(events[0], ServerEvent::Ack { seq: 1, .. }),
+        "{events:?}"
+    );
+    assert!(matches!(events[1], ServerEvent::UserMessage { seq: 1, .. }));
+    assert!(matches!(
+        events[2],
+        ServerEvent::AssistantStart { seq: 2, .. }
+    ));
+    let deltas: Vec<_> = events[3..events.len() - 1]
+        .iter()
+        .map(|e| match e {
+            ServerEvent::Delta { text, .. } => text.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(deltas.len(), 5, "every token once, after the start");
+    let ServerEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
+        panic!()
+    };
+    assert_eq!(*text, deltas.concat());
+    // The model ran while the commit did: the reply ended well before commit + model time
+    // (500 ms + 50 ms + 5 tokens at 100/s = 600 ms).
+    assert!(
+        t0.elapsed() < Duration::from_millis(590),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+#[actix::test]
+async fn a_failed_commit_stops_the_model_and_shows_nothing_of_its_reply() {
+    let (store, reg, id) = setup(5);
+    *store.commit_delay.lock().unwrap() = Duration::from_millis(500);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await; // hello
+    store
+        .fail_writes
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let res = reg
+        .ask(id, || PostUserMessage {
+            subscriber: Some(sid),
+            client_id: "c1".into(),
+            text: "hello".into(),
+        })
+        .await;
+    assert!(
+        matches!(
+            res,
+            Err(AskError::Conversation(ConversationError::Unavailable(_)))
+        ),
+        "{res:?}"
+    );
+    // Long past the model's whole reply: nothing of it reached the subscriber.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        rx.try_recv().is_err(),
+        "no start, delta or end of an unstored turn"
+    );
+    // The next message is answered normally, with only its own reply.
+    store
+        .fail_writes
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    post(&reg, id, Some(sid), "c2", "hello again").await;
+    let events = until_end(&mut rx, 1).await;
+    assert!(
+        matches!(events[0], ServerEvent::Ack { seq: 1, .. }),
+        "{events:?}"
+    );
+    let deltas = events
+        .iter()
+        .filter(|e| matches!(e, ServerEvent::Delta { .. }))
+        .count();
+    assert_eq!(deltas, 5);
+    let messages = store.messages(id);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].status, MessageStatus::Complete);
+}

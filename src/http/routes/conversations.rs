@@ -49,13 +49,10 @@ pub async fn create_conversation(
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .and_then(normalize_origin);
-    let conversation = store::conversations::create(
-        &state.pool,
-        auth.merchant.id,
-        &token.hash,
-        origin.as_deref(),
-    )
-    .await?;
+    let conversation = state
+        .writer
+        .create_conversation(auth.merchant.id, token.hash, origin)
+        .await?;
     let ws_base = state
         .public_url
         .replacen("https://", "wss://", 1)

@@ -76,6 +76,7 @@ pub async fn update_merchant(
     body: ApiJson<MerchantPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let merchant = merchants::update(&state.pool, auth.merchant.id, body.0).await?;
+    state.key_cache.forget_merchant(auth.merchant.id);
     Ok(HttpResponse::Ok().json(merchant))
 }
 
@@ -132,6 +133,7 @@ pub async fn revoke_key(
     let key = store::merchants::revoke_key(&state.pool, auth.merchant.id, path.into_inner())
         .await
         .map_err(not_found("key"))?;
+    state.key_cache.forget_merchant(auth.merchant.id);
     tracing::info!(merchant_id = %auth.merchant.id, key_id = %key.id, "key revoked");
     Ok(HttpResponse::Ok().json(key))
 }

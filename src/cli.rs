@@ -86,6 +86,8 @@ fn log_config(config: &LoadedConfig) {
         sources = ?config.sources,
         database_url = %config.secrets.database_url.as_ref().map(|u| redact_database_url(u.expose())).unwrap_or_else(|| "<unset>".into()),
         admin_token = if config.secrets.admin_token.is_some() { "<set>" } else { "<unset>" },
+        anthropic_api_key = if config.secrets.anthropic_api_key.is_some() { "<set>" } else { "<unset>" },
+        openai_api_key = if config.secrets.openai_api_key.is_some() { "<set>" } else { "<unset>" },
         "configuration loaded:\n{}",
         config.settings.to_toml()
     );
@@ -113,14 +115,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|u| redact_database_url(u.expose()))
                     .unwrap_or_else(|| "<unset>".into())
             );
+            let set =
+                |s: &Option<crate::config::Secret>| if s.is_some() { "<set>" } else { "<unset>" };
             println!(
                 "# AGENTPAY_ADMIN_TOKEN: {}",
-                if config.secrets.admin_token.is_some() {
-                    "<set>"
-                } else {
-                    "<unset>"
-                }
+                set(&config.secrets.admin_token)
             );
+            println!(
+                "# ANTHROPIC_API_KEY: {}",
+                set(&config.secrets.anthropic_api_key)
+            );
+            println!("# OPENAI_API_KEY: {}", set(&config.secrets.openai_api_key));
             print!("{}", config.settings.to_toml());
             Ok(())
         }

@@ -177,10 +177,44 @@ pub struct WebSocketSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LlmSettings {
-    /// The provider answering every role.
+    /// The provider answering every role when no chain is configured.
     pub provider: LlmProvider,
+    /// Providers tried in order for replies; empty: just `provider`.
+    pub chain: Vec<LlmProvider>,
+    /// Milliseconds to connect to a provider.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds from the request to the response head.
+    pub first_byte_timeout_ms: u64,
+    /// Milliseconds allowed between two chunks of a streamed answer.
+    pub idle_timeout_ms: u64,
+    /// Retries per provider, only before the first token.
+    pub max_retries: u32,
+    /// The first retry's wait in milliseconds (doubling, with jitter).
+    pub retry_base_ms: u64,
+    /// The longest wait between retries, `retry-after` included.
+    pub retry_max_ms: u64,
+    /// Failed calls in a row that open a provider's circuit breaker.
+    pub breaker_failures: u32,
+    /// Seconds an open breaker skips its provider.
+    pub breaker_cooldown_secs: u64,
     /// `[llm.simulated]`
     pub simulated: SimulatedSettings,
+    /// `[llm.anthropic]`
+    pub anthropic: ProviderSettings,
+    /// `[llm.openai]`
+    pub openai: ProviderSettings,
+    /// `[llm.openai_compatible]`
+    pub openai_compatible: ProviderSettings,
+}
+
+/// `[llm.<provider>]` of an HTTP provider.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Base URL (tests point it at a local server).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
 }
 
 /// Model providers.
@@ -189,6 +223,25 @@ pub struct LlmSettings {
 pub enum LlmProvider {
     /// The simulated model (no AI).
     Simulated,
+    /// Anthropic Messages (`ANTHROPIC_API_KEY`).
+    Anthropic,
+    /// OpenAI Chat Completions (`OPENAI_API_KEY`).
+    Openai,
+    /// An OpenAI-compatible server (llama.cpp, Ollama, vLLM); `OPENAI_COMPATIBLE_API_KEY` if it
+    /// wants one.
+    OpenaiCompatible,
+}
+
+impl LlmProvider {
+    /// Its configuration name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Simulated => "simulated",
+            Self::Anthropic => "anthropic",
+            Self::Openai => "openai",
+            Self::OpenaiCompatible => "openai_compatible",
+        }
+    }
 }
 
 /// `[llm.simulated]`
@@ -280,6 +333,12 @@ pub struct Secrets {
     pub database_url: Option<Secret>,
     /// `AGENTPAY_ADMIN_TOKEN`; when unset the operator endpoints refuse every request.
     pub admin_token: Option<Secret>,
+    /// `ANTHROPIC_API_KEY`.
+    pub anthropic_api_key: Option<Secret>,
+    /// `OPENAI_API_KEY`.
+    pub openai_api_key: Option<Secret>,
+    /// `OPENAI_COMPATIBLE_API_KEY` (most self-hosted servers want none).
+    pub openai_compatible_api_key: Option<Secret>,
 }
 
 impl Secrets {
@@ -293,6 +352,9 @@ impl Secrets {
         Self {
             database_url: get("DATABASE_URL"),
             admin_token: get("AGENTPAY_ADMIN_TOKEN"),
+            anthropic_api_key: get("ANTHROPIC_API_KEY"),
+            openai_api_key: get("OPENAI_API_KEY"),
+            openai_compatible_api_key: get("OPENAI_COMPATIBLE_API_KEY"),
         }
     }
 
@@ -507,6 +569,38 @@ impl Settings {
         }
         if sim.reply_tokens == 0 {
             bail!("configuration key `llm.simulated.reply_tokens` must be at least 1");
+        }
+        let l = &self.llm;
+        for (name, p) in [
+            ("anthropic", &l.anthropic),
+            ("openai", &l.openai),
+            ("openai_compatible", &l.openai_compatible),
+        ] {
+            if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
+                bail!(
+                    "configuration key `llm.{name}.base_url` must start with http:// or https://"
+                );
+            }
+            if p.model.trim().is_empty() {
+                bail!("configuration key `llm.{name}.model` must not be empty");
+            }
+        }
+        for (key, v) in [
+            ("connect_timeout_ms", l.connect_timeout_ms),
+            ("first_byte_timeout_ms", l.first_byte_timeout_ms),
+            ("idle_timeout_ms", l.idle_timeout_ms),
+            ("retry_base_ms", l.retry_base_ms),
+            ("breaker_cooldown_secs", l.breaker_cooldown_secs),
+        ] {
+            if v == 0 {
+                bail!("configuration key `llm.{key}` must be positive");
+            }
+        }
+        if l.retry_max_ms < l.retry_base_ms {
+            bail!("configuration key `llm.retry_max_ms` must be at least `llm.retry_base_ms`");
+        }
+        if l.breaker_failures == 0 {
+            bail!("configuration key `llm.breaker_failures` must be at least 1");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow!("configuration key `log.level` is not a valid filter: {e}"))?;

@@ -1,7 +1,7 @@
 //! Builds the conversation engine from settings: the Postgres store, the model, the metrics
 //! observer, and the `ConversationRegistry` every edge (WebSocket, SSE, HTTP) talks to.
 
-use crate::config::{LlmProvider, Settings};
+use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::agent_configs::PgAgentConfigStore;
 use crate::store::conversations::PgConversationStore;
@@ -10,23 +10,35 @@ use agentpay_actors::conversation::{
     ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver,
 };
 use agentpay_actors::merchant::{MerchantObserver, MerchantRegistry};
-use agentpay_actors::model::{SimulatedModel, SimulatedModelSettings};
 use agentpay_actors::ports::ModelClient;
+use agentpay_actors::ports::model::ModelError;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The model configured by `llm.provider`.
-pub fn model(settings: &Settings) -> Arc<dyn ModelClient> {
-    match settings.llm.provider {
-        LlmProvider::Simulated => {
-            let s = &settings.llm.simulated;
-            Arc::new(SimulatedModel::new(SimulatedModelSettings {
-                ttft: Duration::from_millis(s.ttft_ms),
-                tokens_per_sec: s.tokens_per_sec,
-                reply_tokens: s.reply_tokens,
-            }))
-        }
+/// The model the conversations use (see `crate::llm::build`), reporting failed attempts and
+/// skipped providers to Prometheus.
+pub fn model(
+    settings: &Settings,
+    secrets: &crate::config::Secrets,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Arc<dyn ModelClient>> {
+    crate::llm::build(&settings.llm, secrets, Arc::new(ChainMetrics(metrics)))
+}
+
+/// Counts provider failures and breaker skips.
+struct ChainMetrics(Arc<Metrics>);
+
+impl crate::llm::reliable::ChainObserver for ChainMetrics {
+    fn attempt_failed(&self, provider: &str, error: &ModelError) {
+        self.0.llm_error(provider, error);
+    }
+
+    fn skipped(&self, provider: &str) {
+        self.0
+            .llm_breaker_skips_total
+            .with_label_values(&[provider])
+            .inc();
     }
 }
 
@@ -48,6 +60,7 @@ pub fn registry(
     settings: &Settings,
     pool: PgPool,
     writer: Writer,
+    model: Arc<dyn ModelClient>,
     metrics: Arc<Metrics>,
     merchants: Arc<MerchantRegistry>,
 ) -> Arc<ConversationRegistry> {
@@ -55,7 +68,7 @@ pub fn registry(
     ConversationRegistry::new(
         EngineDeps {
             store: Arc::new(PgConversationStore::new(pool, writer)),
-            model: model(settings),
+            model,
             settings: ConversationSettings {
                 idle_timeout: Duration::from_secs(c.idle_timeout_secs),
                 history_messages: c.history_messages,

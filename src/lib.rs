@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod llm;
 pub mod merchants;
 pub mod metrics;
 pub mod startup;

@@ -49,6 +49,10 @@ pub struct Metrics {
     pub websocket_deltas_coalesced_total: prometheus::IntCounter,
     /// Connections closed because they read too slowly.
     pub websocket_slow_consumer_disconnects_total: prometheus::IntCounter,
+    /// Model calls that failed before their first token, by provider and kind.
+    pub llm_errors_total: IntCounterVec,
+    /// Calls that skipped a provider because its circuit breaker was open.
+    pub llm_breaker_skips_total: IntCounterVec,
     /// Commits of the group-commit writer.
     pub db_write_commits_total: prometheus::IntCounter,
     /// Writes stored by the group-commit writer (over commits: the mean batch size).
@@ -180,6 +184,20 @@ impl Metrics {
             "websocket_slow_consumer_disconnects_total",
             "WebSocket connections closed because they read too slowly",
         )?;
+        let llm_errors_total = IntCounterVec::new(
+            Opts::new(
+                "llm_errors_total",
+                "Model call attempts that failed before their first token, by provider and kind",
+            ),
+            &["provider", "kind"],
+        )?;
+        let llm_breaker_skips_total = IntCounterVec::new(
+            Opts::new(
+                "llm_breaker_skips_total",
+                "Model calls that skipped a provider because its circuit breaker was open",
+            ),
+            &["provider"],
+        )?;
         let db_write_commits_total = prometheus::IntCounter::new(
             "db_write_commits_total",
             "Commits of the group-commit writer",
@@ -211,6 +229,8 @@ impl Metrics {
         for outcome in ["complete", "interrupted"] {
             turns_total.with_label_values(&[outcome]);
         }
+        registry.register(Box::new(llm_errors_total.clone()))?;
+        registry.register(Box::new(llm_breaker_skips_total.clone()))?;
         registry.register(Box::new(db_write_commits_total.clone()))?;
         registry.register(Box::new(db_writes_total.clone()))?;
         registry.register(Box::new(http_requests_in_flight.clone()))?;
@@ -253,6 +273,8 @@ impl Metrics {
             websocket_frames_sent_total,
             websocket_deltas_coalesced_total,
             websocket_slow_consumer_disconnects_total,
+            llm_errors_total,
+            llm_breaker_skips_total,
             db_write_commits_total,
             db_writes_total,
             http_requests_in_flight,
@@ -269,6 +291,25 @@ impl Metrics {
         self.http_request_duration_seconds
             .with_label_values(&[route, method])
             .observe(seconds);
+    }
+
+    /// Counts a model call attempt that failed before its first token.
+    pub fn llm_error(&self, provider: &str, error: &agentpay_actors::ports::model::ModelError) {
+        use agentpay_actors::ports::model::ModelError as E;
+        let kind = match error {
+            E::RateLimited { .. } => "rate_limited",
+            E::Overloaded => "overloaded",
+            E::Authentication => "authentication",
+            E::BadRequest(_) => "bad_request",
+            E::Timeout => "timeout",
+            E::BrokenStream(_) => "broken_stream",
+            E::Server { .. } => "server",
+            E::Unreachable(_) => "unreachable",
+            E::OverBudget => "over_budget",
+        };
+        self.llm_errors_total
+            .with_label_values(&[provider, kind])
+            .inc();
     }
 
     /// Counts an actor lifecycle event.

@@ -69,10 +69,12 @@ impl Application {
                 commits.db_writes_total.inc_by(writes as u64);
             }),
         );
+        let model = crate::engine::model(&settings, &config.secrets, metrics.clone())?;
         let registry = crate::engine::registry(
             &settings,
             pool.clone(),
             writer.clone(),
+            model,
             metrics.clone(),
             merchants.clone(),
         );

@@ -231,7 +231,14 @@ fn source(i: usize, sources: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % n) as u8))
 }
 
+/// Installs the TLS crypto provider reqwest needs when it is built with rustls (as it is when
+/// this crate is built together with the server); the harness itself only speaks plain HTTP.
+fn tls_ready() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn clients(sources: u8) -> anyhow::Result<Vec<reqwest::Client>> {
+    tls_ready();
     (0..sources.max(1) as usize)
         .map(|i| {
             reqwest::Client::builder()
@@ -254,6 +261,7 @@ pub async fn publishable_key(target: &Target) -> anyhow::Result<String> {
             "give --publishable-key, or --admin-token (AGENTPAY_ADMIN_TOKEN) to create a merchant"
         );
     };
+    tls_ready();
     let body: Value = reqwest::Client::new()
         .post(format!("{}/v1/merchants", target.base_url))
         .bearer_auth(admin)

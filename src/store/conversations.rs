@@ -159,6 +159,17 @@ impl PgConversationStore {
     }
 }
 
+/// Runs `fut` as its own Tokio task and waits for it (see `load`).
+fn spawned<T: Send + 'static>(
+    fut: impl Future<Output = Result<T, PersistError>> + Send + 'static,
+) -> PortFuture<Result<T, PersistError>> {
+    let task = tokio::spawn(fut);
+    Box::pin(async move {
+        task.await
+            .unwrap_or_else(|e| Err(PersistError::Unavailable(format!("store task failed: {e}"))))
+    })
+}
+
 fn unavailable(e: sqlx::Error) -> PersistError {
     PersistError::Unavailable(e.to_string())
 }
@@ -406,7 +417,11 @@ impl ConversationStore for PgConversationStore {
         history: usize,
     ) -> PortFuture<Result<LoadedConversation, PersistError>> {
         let pool = self.pool.clone();
-        Box::pin(async move {
+        // The queries run as their own task, on the runtime, not inside the actor: when a
+        // worker stops with a load still waiting, the task (and its pool connection) is dropped
+        // by the runtime, never outside it; and the actor waits on a small handle instead of
+        // holding the whole query state (~13 KB, heap-profiled) while the load waits its turn.
+        spawned(async move {
             let mut tx = pool.begin().await.map_err(unavailable)?;
             let merchant: Uuid = sqlx::query_scalar(
                 "SELECT merchant_id FROM conversations WHERE id = $1 FOR UPDATE",
@@ -535,7 +550,7 @@ impl ConversationStore for PgConversationStore {
         limit: usize,
     ) -> PortFuture<Result<Vec<StoredMessage>, PersistError>> {
         let pool = self.pool.clone();
-        Box::pin(async move {
+        spawned(async move {
             list_messages(&pool, id, after, i64::try_from(limit).unwrap_or(i64::MAX))
                 .await
                 .map_err(unavailable)

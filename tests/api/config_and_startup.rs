@@ -51,7 +51,7 @@ pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> bool {
 }
 
 pub(crate) async fn wait_healthy(port: u16, child: &mut Child) {
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let started = Instant::now();
     loop {
         let res = client
@@ -266,12 +266,18 @@ async fn secrets_never_reach_the_logs() {
         ("AGENTPAY_ADMIN_TOKEN", admin),
         ("AGENTPAY__SERVER__PORT", &port.to_string()),
         ("RUST_LOG", "debug"),
+        ("ANTHROPIC_API_KEY", "sk-ant-do-not-log-3"),
+        ("OPENAI_API_KEY", "sk-openai-do-not-log-5"),
+        (
+            "AGENTPAY__LLM__CHAIN",
+            r#"["anthropic", "openai", "simulated"]"#,
+        ),
     ])
     .spawn()
     .unwrap();
     wait_healthy(port, &mut child).await;
     // Use the token, including a failed attempt with a wrong one.
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let res = client
         .post(format!("http://127.0.0.1:{port}/v1/merchants"))
         .bearer_auth(admin)
@@ -305,7 +311,14 @@ async fn secrets_never_reach_the_logs() {
         err.contains("postgres://postgres:***@"),
         "the URL is logged redacted: {err}"
     );
-    for secret in ["pw-do-not-log-7", admin, sk.as_str()] {
+    assert!(err.contains("anthropic_api_key=\"<set>\""), "{err}");
+    for secret in [
+        "pw-do-not-log-7",
+        admin,
+        sk.as_str(),
+        "sk-ant-do-not-log-3",
+        "sk-openai-do-not-log-5",
+    ] {
         assert!(!err.contains(secret), "{secret} leaked into the logs");
     }
 }
@@ -324,7 +337,7 @@ async fn production_logs_are_json_lines() {
     .spawn()
     .unwrap();
     wait_healthy(port, &mut child).await;
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .get(format!("http://127.0.0.1:{port}/v1/merchant"))
         .header("x-request-id", "json-log-req-1")
         .send()

@@ -116,6 +116,18 @@ impl Drop for TestDb {
     }
 }
 
+/// Installs the process's TLS crypto provider (ring), which reqwest with rustls needs before a
+/// client is built, then hands the builder back.
+pub fn tls_ready(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    builder
+}
+
+/// A plain HTTP client for tests.
+pub fn http_client() -> reqwest::Client {
+    tls_ready(reqwest::Client::builder()).build().unwrap()
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
@@ -165,7 +177,7 @@ pub async fn spawn_app_on(
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
+        client: tls_ready(reqwest::Client::builder())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

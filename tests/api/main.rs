@@ -4,6 +4,8 @@
 // Tests fail loudly: unwrap/expect/panic are the point here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "../support/fake_llm.rs"]
+mod fake_llm;
 mod helpers;
 
 mod config_and_startup;
@@ -12,6 +14,7 @@ mod cors;
 mod errors;
 mod health_and_metrics;
 mod limits;
+mod llm;
 mod loadtest_smoke;
 mod merchants;
 mod readiness;

@@ -22,7 +22,7 @@ fn start(db: &TestDb, port: u16) -> Child {
 }
 
 async fn setup(port: u16) -> (reqwest::Client, TestConversation) {
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
     let m: Value = client
         .post(format!("{base}/v1/merchants"))

@@ -268,6 +268,7 @@ impl ConversationActor {
         let request = ModelRequest {
             system,
             messages,
+            tools: vec![],
             max_tokens: self.deps.settings.max_reply_tokens,
         };
         let mut stream = self.deps.model.stream(request);
@@ -287,6 +288,8 @@ impl ConversationActor {
                         }
                     }
                     Some(Ok(ModelEvent::Usage(u))) => usage = Some(u),
+                    // Tool calls are routed by the shopping agent; a plain reply ignores them.
+                    Some(Ok(ModelEvent::ToolCall(_) | ModelEvent::Stop(_))) => {}
                     Some(Err(e)) => break Err(e),
                     None => break Ok(usage),
                 }

@@ -2,7 +2,9 @@
 //! token rate (as TensorZero's dummy provider). The engine's tests and the load harness use it;
 //! its replies say plainly that they are simulated.
 
-use crate::ports::model::{ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Usage};
+use crate::ports::model::{
+    ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, StopReason, Usage,
+};
 use futures_util::StreamExt;
 use std::time::Duration;
 
@@ -118,13 +120,15 @@ impl ModelClient for SimulatedModel {
                 Ok::<_, ModelError>(ModelEvent::Delta(t))
             },
         );
-        let usage = futures_util::stream::once(async move {
+        let end = futures_util::stream::iter([
             Ok(ModelEvent::Usage(Usage {
                 input_tokens,
                 output_tokens,
-            }))
-        });
-        deltas.chain(usage).boxed()
+                ..Usage::default()
+            })),
+            Ok(ModelEvent::Stop(StopReason::EndTurn)),
+        ]);
+        deltas.chain(end).boxed()
     }
 }
 
@@ -140,6 +144,7 @@ mod tests {
                 role: ChatRole::User,
                 text: text.into(),
             }],
+            tools: vec![],
             max_tokens: 100,
         }
     }
@@ -155,7 +160,7 @@ mod tests {
         let events: Vec<_> = model.stream(request("hi there")).collect().await;
         // 300 ms to the first token, then 29 gaps of 100 ms.
         assert_eq!(started.elapsed(), Duration::from_millis(300 + 29 * 100));
-        assert_eq!(events.len(), 31);
+        assert_eq!(events.len(), 32, "30 deltas, the usage, the stop reason");
         let text: String = events
             .iter()
             .filter_map(|e| match e {
@@ -166,11 +171,15 @@ mod tests {
         assert!(text.starts_with("This is a simulated reply"), "{text}");
         assert!(text.contains("You said: \"hi there\""), "{text}");
         assert_eq!(
-            events.last(),
-            Some(&Ok(ModelEvent::Usage(Usage {
-                input_tokens: 4,
-                output_tokens: 30
-            })))
+            events[events.len() - 2..],
+            [
+                Ok(ModelEvent::Usage(Usage {
+                    input_tokens: 4,
+                    output_tokens: 30,
+                    ..Usage::default()
+                })),
+                Ok(ModelEvent::Stop(StopReason::EndTurn))
+            ]
         );
     }
 }

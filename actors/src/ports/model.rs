@@ -23,24 +23,74 @@ pub struct ChatMessage {
     pub text: String,
 }
 
+/// A tool the model may call: a name, what it does, and a JSON Schema for its input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    /// The tool's name (`search_products`).
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// JSON Schema of its input object.
+    pub input_schema: serde_json::Value,
+}
+
 /// A streaming chat request.
 #[derive(Debug, Clone)]
 pub struct ModelRequest {
-    /// The system prompt.
+    /// The system prompt. It is the stable prefix of every call of a conversation: providers
+    /// that cache prompts mark it (with the tools) as cacheable.
     pub system: String,
     /// The conversation so far, oldest first, ending with the visitor's message.
     pub messages: Vec<ChatMessage>,
+    /// Tools the model may call; empty for plain replies.
+    pub tools: Vec<ToolSpec>,
     /// Most tokens to generate.
     pub max_tokens: u32,
 }
 
-/// Token usage of one model call.
+/// Token usage of one model call. `input_tokens` counts the prompt tokens read neither from nor
+/// into the provider's prompt cache; the total prompt is the sum of the three input kinds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
-    /// Prompt tokens.
+    /// Prompt tokens, uncached.
     pub input_tokens: u64,
     /// Generated tokens.
     pub output_tokens: u64,
+    /// Prompt tokens written into the provider's cache (billed at a premium).
+    #[serde(default)]
+    pub cache_write_tokens: u64,
+    /// Prompt tokens read from the provider's cache (billed at a discount).
+    #[serde(default)]
+    pub cache_read_tokens: u64,
+}
+
+/// A complete tool call: its arguments assembled from the stream and parsed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The provider's id for the call (to answer it with a result).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// Its input, a JSON object.
+    pub input: serde_json::Value,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// It finished its answer.
+    EndTurn,
+    /// It reached `max_tokens`.
+    MaxTokens,
+    /// It wants tool results before going on.
+    ToolUse,
+    /// It hit a stop sequence.
+    StopSequence,
+    /// It declined to answer.
+    Refusal,
+    /// Something else, as the provider named it.
+    Other(String),
 }
 
 /// One item of a model stream.
@@ -48,8 +98,12 @@ pub struct Usage {
 pub enum ModelEvent {
     /// A piece of reply text.
     Delta(String),
+    /// A complete tool call (after all of its argument fragments arrived).
+    ToolCall(ToolCall),
     /// The call's usage (sent once, at the end).
     Usage(Usage),
+    /// Why the model stopped (the last event of a complete stream).
+    Stop(StopReason),
 }
 
 /// A model failure, typed so callers can decide to retry, fall back or apologise.
@@ -76,6 +130,51 @@ pub enum ModelError {
     /// The stream broke midway.
     #[error("stream broken: {0}")]
     BrokenStream(String),
+    /// The provider failed on its side (HTTP 5xx other than overload, 408, 409).
+    #[error("provider error {status}: {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider could not be reached.
+    #[error("provider unreachable: {0}")]
+    Unreachable(String),
+    /// The merchant's model budget is spent: no call was made.
+    #[error("over budget")]
+    OverBudget,
+}
+
+impl ModelError {
+    /// Whether the same request may succeed if sent again (after a pause).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. }
+                | Self::Overloaded
+                | Self::Timeout
+                | Self::BrokenStream(_)
+                | Self::Server { .. }
+                | Self::Unreachable(_)
+        )
+    }
+
+    /// The provider's own wait hint, when it gave one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::RateLimited {
+                retry_after_ms: Some(ms),
+            } => Some(std::time::Duration::from_millis(*ms)),
+            _ => None,
+        }
+    }
+
+    /// Whether another provider may succeed where this one failed (everything but a request
+    /// the caller must fix or a budget the merchant must raise).
+    pub fn may_fall_back(&self) -> bool {
+        !matches!(self, Self::BadRequest(_) | Self::OverBudget)
+    }
 }
 
 /// The stream a model call returns.

@@ -1,0 +1,116 @@
+//! Model providers: Anthropic Messages, OpenAI Chat Completions and OpenAI-compatible servers,
+//! each streaming over SSE (`sse`), behind the engine's `ModelClient` port; and the reliability
+//! around them (`reliable`: retries before the first token, circuit breakers, fallback chain).
+//!
+//! [`build`] turns `[llm]` into the `ModelClient` the conversations use: one provider, or the
+//! chain `llm.chain` names. The simulated model stays for tests, load runs and the offline demo.
+
+pub mod anthropic;
+pub mod http;
+pub mod openai;
+pub mod reliable;
+pub mod sse;
+
+use crate::config::{LlmProvider, LlmSettings, Secrets};
+use agentpay_actors::model::{SimulatedModel, SimulatedModelSettings};
+use agentpay_actors::ports::ModelClient;
+use anyhow::Context;
+use reliable::{Breaker, BreakerPolicy, ChainObserver, FallbackChain, Link, RetryPolicy};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One provider's client, from its settings and key.
+pub fn provider(
+    which: LlmProvider,
+    settings: &LlmSettings,
+    secrets: &Secrets,
+) -> anyhow::Result<Arc<dyn ModelClient>> {
+    let timeouts = http::Timeouts {
+        connect: Duration::from_millis(settings.connect_timeout_ms),
+        first_byte: Duration::from_millis(settings.first_byte_timeout_ms),
+        idle: Duration::from_millis(settings.idle_timeout_ms),
+    };
+    Ok(match which {
+        LlmProvider::Simulated => {
+            let s = &settings.simulated;
+            Arc::new(SimulatedModel::new(SimulatedModelSettings {
+                ttft: Duration::from_millis(s.ttft_ms),
+                tokens_per_sec: s.tokens_per_sec,
+                reply_tokens: s.reply_tokens,
+            }))
+        }
+        LlmProvider::Anthropic => {
+            let key = secrets.anthropic_api_key.clone().context(
+                "llm.provider or llm.chain uses anthropic, but ANTHROPIC_API_KEY is not set",
+            )?;
+            let p = &settings.anthropic;
+            Arc::new(anthropic::AnthropicClient::new(
+                &p.base_url,
+                &p.model,
+                key,
+                timeouts,
+            )?)
+        }
+        LlmProvider::Openai => {
+            let key = secrets
+                .openai_api_key
+                .clone()
+                .context("llm.provider or llm.chain uses openai, but OPENAI_API_KEY is not set")?;
+            let p = &settings.openai;
+            Arc::new(openai::OpenAiClient::new(
+                &p.base_url,
+                &p.model,
+                Some(key),
+                openai::Dialect::OpenAi,
+                timeouts,
+            )?)
+        }
+        LlmProvider::OpenaiCompatible => {
+            let p = &settings.openai_compatible;
+            Arc::new(openai::OpenAiClient::new(
+                &p.base_url,
+                &p.model,
+                secrets.openai_compatible_api_key.clone(),
+                openai::Dialect::Compatible,
+                timeouts,
+            )?)
+        }
+    })
+}
+
+/// The model the conversations use: `llm.chain` when set, else `llm.provider`, either way with
+/// retries and a circuit breaker per provider.
+pub fn build(
+    settings: &LlmSettings,
+    secrets: &Secrets,
+    observer: Arc<dyn ChainObserver>,
+) -> anyhow::Result<Arc<dyn ModelClient>> {
+    let names = if settings.chain.is_empty() {
+        vec![settings.provider]
+    } else {
+        settings.chain.clone()
+    };
+    if names == [LlmProvider::Simulated] {
+        // Nothing to retry or fall back to: the simulated model never fails.
+        return provider(LlmProvider::Simulated, settings, secrets);
+    }
+    let breaker = BreakerPolicy {
+        failure_threshold: settings.breaker_failures,
+        cooldown: Duration::from_secs(settings.breaker_cooldown_secs),
+    };
+    let links = names
+        .iter()
+        .map(|&name| {
+            Ok(Link {
+                client: provider(name, settings, secrets)?,
+                breaker: Arc::new(Breaker::new(breaker)),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let retry = RetryPolicy {
+        max_retries: settings.max_retries,
+        base_backoff: Duration::from_millis(settings.retry_base_ms),
+        max_backoff: Duration::from_millis(settings.retry_max_ms),
+    };
+    Ok(Arc::new(FallbackChain::new(links, retry, observer)))
+}

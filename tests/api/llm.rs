@@ -1,0 +1,425 @@
+//! The model providers against wire-compatible fake servers (`tests/support/fake_llm.rs`):
+//! exact event sequences split anywhere, every failure mode, retries only before the first
+//! token, fallback, circuit breakers.
+
+use crate::fake_llm::*;
+use agentpay::config::Secret;
+use agentpay::llm::anthropic::{API_VERSION, AnthropicClient};
+use agentpay::llm::http::Timeouts;
+use agentpay::llm::openai::{Dialect, OpenAiClient};
+use agentpay::llm::reliable::{
+    Breaker, BreakerPolicy, FallbackChain, Link, NoChainObserver, RetryPolicy,
+};
+use agentpay_actors::ports::ModelClient;
+use agentpay_actors::ports::model::{
+    ChatMessage, ChatRole, ModelError, ModelEvent, ModelRequest, StopReason, ToolCall, ToolSpec,
+    Usage,
+};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(2),
+        first_byte: Duration::from_secs(2),
+        idle: Duration::from_millis(500),
+    }
+}
+
+fn request() -> ModelRequest {
+    ModelRequest {
+        system: "You are the shop's assistant.".into(),
+        messages: vec![
+            ChatMessage {
+                role: ChatRole::Assistant,
+                text: "an old reply cut from history".into(),
+            },
+            ChatMessage {
+                role: ChatRole::User,
+                text: "What's the weather in Paris?".into(),
+            },
+        ],
+        tools: vec![ToolSpec {
+            name: "get_weather".into(),
+            description: "Get weather".into(),
+            input_schema: json!({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}),
+        }],
+        max_tokens: 256,
+    }
+}
+
+fn anthropic(fake: &FakeLlm) -> Arc<dyn ModelClient> {
+    Arc::new(
+        AnthropicClient::new(
+            &fake.base_url,
+            "claude-test",
+            Secret::new("sk-ant-test"),
+            timeouts(),
+        )
+        .unwrap(),
+    )
+}
+
+fn openai(fake: &FakeLlm, dialect: Dialect) -> Arc<dyn ModelClient> {
+    Arc::new(
+        OpenAiClient::new(
+            &fake.base_url,
+            "gpt-test",
+            Some(Secret::new("sk-test")),
+            dialect,
+            timeouts(),
+        )
+        .unwrap(),
+    )
+}
+
+fn chain(clients: Vec<Arc<dyn ModelClient>>, failures: u32) -> FallbackChain {
+    FallbackChain::new(
+        clients
+            .into_iter()
+            .map(|client| Link {
+                client,
+                breaker: Arc::new(Breaker::new(BreakerPolicy {
+                    failure_threshold: failures,
+                    cooldown: Duration::from_secs(60),
+                })),
+            })
+            .collect(),
+        RetryPolicy {
+            max_retries: 2,
+            base_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_secs(2),
+        },
+        Arc::new(NoChainObserver),
+    )
+}
+
+async fn collect(client: &dyn ModelClient) -> Vec<Result<ModelEvent, ModelError>> {
+    client.stream(request()).collect().await
+}
+
+fn text(events: &[Result<ModelEvent, ModelError>]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(ModelEvent::Delta(t)) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn anthropic_streams_text_tool_calls_cache_usage_the_same_however_the_bytes_are_split() {
+    for piece in [1, 7, 64, 100_000] {
+        let fake = FakeLlm::start().await;
+        fake.then(Reply::sse(ANTHROPIC_TOOL_STREAM, piece));
+        let events = collect(&*anthropic(&fake)).await;
+        assert_eq!(
+            text(&events),
+            "I'll check the weather in Paris — un instant 🎉",
+            "piece {piece}"
+        );
+        let rest: Vec<_> = events
+            .iter()
+            .filter(|e| !matches!(e, Ok(ModelEvent::Delta(_))))
+            .cloned()
+            .collect();
+        assert_eq!(
+            rest,
+            vec![
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "toolu_01NRLabsLyVHZPKxbKvkfSMn".into(),
+                    name: "get_weather".into(),
+                    input: json!({"location": "Paris"}),
+                })),
+                Ok(ModelEvent::Usage(Usage {
+                    input_tokens: 377,
+                    output_tokens: 65,
+                    cache_write_tokens: 1200,
+                    cache_read_tokens: 0,
+                })),
+                Ok(ModelEvent::Stop(StopReason::ToolUse)),
+            ],
+            "piece {piece}"
+        );
+        // The request: headers, streaming, the stable prefix marked for caching, history
+        // starting with the visitor.
+        let seen = &fake.seen()[0];
+        assert_eq!(seen.path, "/v1/messages");
+        assert_eq!(seen.header("x-api-key"), Some("sk-ant-test"));
+        assert_eq!(seen.header("anthropic-version"), Some(API_VERSION));
+        assert_eq!(seen.body["stream"], true);
+        assert_eq!(seen.body["max_tokens"], 256);
+        assert_eq!(seen.body["system"][0]["cache_control"]["type"], "ephemeral");
+        assert_eq!(seen.body["tools"][0]["cache_control"]["type"], "ephemeral");
+        assert_eq!(
+            seen.body["tools"][0]["input_schema"]["required"][0],
+            "location"
+        );
+        assert_eq!(seen.body["messages"].as_array().unwrap().len(), 1);
+        assert_eq!(seen.body["messages"][0]["role"], "user");
+    }
+}
+
+#[actix_web::test]
+async fn openai_assembles_tool_calls_by_index_and_reads_the_usage_chunk() {
+    for piece in [1, 5, 100_000] {
+        let fake = FakeLlm::start().await;
+        fake.then(Reply::sse(&openai_tool_stream(), piece));
+        let events = collect(&*openai(&fake, Dialect::OpenAi)).await;
+        assert_eq!(
+            events,
+            vec![
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "call_PieqNSej6kM9hgYbcQdbZSaC".into(),
+                    name: "get_weather".into(),
+                    input: json!({"location": "Tokyo"}),
+                })),
+                Ok(ModelEvent::Usage(Usage {
+                    input_tokens: 67,
+                    output_tokens: 31,
+                    ..Usage::default()
+                })),
+                Ok(ModelEvent::Stop(StopReason::ToolUse)),
+            ],
+            "piece {piece}"
+        );
+        let seen = &fake.seen()[0];
+        assert_eq!(seen.path, "/v1/chat/completions");
+        assert_eq!(seen.header("authorization"), Some("Bearer sk-test"));
+        assert_eq!(seen.body["stream_options"]["include_usage"], true);
+        assert_eq!(seen.body["max_completion_tokens"], 256);
+        assert_eq!(seen.body["messages"][0]["role"], "system");
+        assert_eq!(seen.body["tools"][0]["function"]["name"], "get_weather");
+    }
+}
+
+#[actix_web::test]
+async fn an_openai_compatible_server_with_null_choices_streams_text_and_usage() {
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(&compatible_text(&["Hel", "lo ", "wörld"]), 3));
+    let events = collect(&*openai(&fake, Dialect::Compatible)).await;
+    assert_eq!(text(&events), "Hello wörld");
+    assert_eq!(
+        events[events.len() - 2..],
+        [
+            Ok(ModelEvent::Usage(Usage {
+                input_tokens: 11,
+                output_tokens: 5,
+                ..Usage::default()
+            })),
+            Ok(ModelEvent::Stop(StopReason::EndTurn)),
+        ]
+    );
+    assert_eq!(fake.seen()[0].body["max_tokens"], 256);
+}
+
+#[actix_web::test]
+async fn a_429_is_retried_after_the_providers_retry_after_and_then_answers() {
+    let fake = FakeLlm::start().await;
+    fake.then(
+        Reply::error(
+            429,
+            r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#,
+        )
+        .header("retry-after", "1"),
+    );
+    fake.then(Reply::sse(&anthropic_text(&["Bonjour", " !"]), 10));
+    let started = Instant::now();
+    let events = collect(&chain(vec![anthropic(&fake)], 5)).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(text(&events), "Bonjour !");
+    assert!(events.iter().all(Result::is_ok));
+    assert_eq!(fake.seen().len(), 2);
+}
+
+#[actix_web::test]
+async fn a_500_is_retried_and_an_overloaded_provider_falls_back_to_the_next() {
+    let first = FakeLlm::start().await;
+    first.then(Reply::error(
+        500,
+        r#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#,
+    ));
+    first.then(Reply::sse(&anthropic_text(&["after a retry"]), 4));
+    let events = collect(&chain(vec![anthropic(&first)], 5)).await;
+    assert_eq!(text(&events), "after a retry");
+    assert_eq!(first.seen().len(), 2);
+
+    // 529 three times (the first attempt and two retries): the OpenAI fallback answers.
+    let overloaded = FakeLlm::start().await;
+    for _ in 0..3 {
+        overloaded.then(Reply::error(
+            529,
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        ));
+    }
+    let backup = FakeLlm::start().await;
+    backup.then(Reply::sse(&compatible_text(&["from ", "the backup"]), 8));
+    let events = collect(&chain(
+        vec![anthropic(&overloaded), openai(&backup, Dialect::OpenAi)],
+        5,
+    ))
+    .await;
+    assert_eq!(text(&events), "from the backup");
+    assert_eq!(overloaded.seen().len(), 3);
+    assert_eq!(backup.seen().len(), 1);
+}
+
+#[actix_web::test]
+async fn an_error_event_after_text_ends_the_stream_without_a_retry_or_repeated_text() {
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(
+        &anthropic_error_after(&["Partial ", "answer"]),
+        16,
+    ));
+    fake.then(Reply::sse(&anthropic_text(&["must never be sent"]), 16));
+    let events = collect(&chain(vec![anthropic(&fake)], 5)).await;
+    assert_eq!(text(&events), "Partial answer");
+    assert_eq!(events.last(), Some(&Err(ModelError::Overloaded)));
+    assert_eq!(fake.seen().len(), 1, "no retry once text was streamed");
+}
+
+#[actix_web::test]
+async fn a_stall_past_the_idle_timeout_and_a_cut_connection_are_errors_not_hangs() {
+    // Stall after the first text: a timeout, no retry.
+    let fake = FakeLlm::start().await;
+    let body = anthropic_text(&["Hello", " there"]);
+    let cut = body.find("event: content_block_stop").unwrap();
+    fake.then(Reply::sse(&body[..cut], 100_000).ending(Ending::Stall));
+    let started = Instant::now();
+    let events = collect(&chain(vec![anthropic(&fake)], 5)).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(text(&events), "Hello there");
+    assert_eq!(events.last(), Some(&Err(ModelError::Timeout)));
+    assert_eq!(fake.seen().len(), 1);
+
+    // Cut in the middle of an event, before any text: retried, then answered.
+    let fake = FakeLlm::start().await;
+    let body = anthropic_text(&["never seen"]);
+    let mid = body.find("text_delta").unwrap();
+    fake.then(Reply::sse(&body[..mid], 100_000).ending(Ending::Cut));
+    fake.then(Reply::sse(&anthropic_text(&["second try"]), 5));
+    let events = collect(&chain(vec![anthropic(&fake)], 5)).await;
+    assert_eq!(text(&events), "second try");
+    assert_eq!(fake.seen().len(), 2);
+
+    // Cut without a retry left: the stream reports it broken.
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(&body[..mid], 100_000).ending(Ending::Cut));
+    let events = collect(&*anthropic(&fake)).await;
+    assert!(
+        matches!(events.as_slice(), [Err(ModelError::BrokenStream(_))]),
+        "{events:?}"
+    );
+}
+
+#[actix_web::test]
+async fn refused_requests_are_not_retried_and_an_open_breaker_skips_its_provider() {
+    // 400: the request is at fault; neither a retry nor another provider would help.
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::error(
+        400,
+        r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too large"}}"#,
+    ));
+    let backup = FakeLlm::start().await;
+    let events = collect(&chain(
+        vec![anthropic(&fake), openai(&backup, Dialect::OpenAi)],
+        5,
+    ))
+    .await;
+    assert_eq!(
+        events,
+        vec![Err(ModelError::BadRequest("max_tokens: too large".into()))]
+    );
+    assert_eq!((fake.seen().len(), backup.seen().len()), (1, 0));
+
+    // 401: not retried; the backup answers. After two such calls the breaker (threshold 2)
+    // opens and the third call goes straight to the backup.
+    let bad_key = FakeLlm::start().await;
+    let backup = FakeLlm::start().await;
+    for _ in 0..3 {
+        bad_key.then(Reply::error(
+            401,
+            r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
+        ));
+        backup.then(Reply::sse(&compatible_text(&["ok"]), 100));
+    }
+    let chain = chain(
+        vec![anthropic(&bad_key), openai(&backup, Dialect::OpenAi)],
+        2,
+    );
+    for _ in 0..3 {
+        assert_eq!(text(&collect(&chain).await), "ok");
+    }
+    assert_eq!(
+        bad_key.seen().len(),
+        2,
+        "the open breaker skipped the third call"
+    );
+    assert_eq!(backup.seen().len(), 3);
+}
+
+#[actix_web::test]
+async fn a_conversation_streams_the_providers_reply_and_keeps_partial_text_when_it_fails() {
+    use crate::helpers::spawn_app_with;
+    use crate::ws_client::{Ws, apply_delta};
+    let fake = FakeLlm::start().await;
+    let url = fake.base_url.clone();
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "anthropic".into());
+        env.insert("AGENTPAY__LLM__ANTHROPIC__BASE_URL".into(), url);
+        env.insert("AGENTPAY__LLM__RETRY_BASE_MS".into(), "10".into());
+        env.insert("ANTHROPIC_API_KEY".into(), "sk-ant-e2e".into());
+    })
+    .await;
+    let m = app.create_merchant("Provider Shop", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+
+    // A 529, then the reply: the visitor sees it once, streamed.
+    fake.then(Reply::error(
+        529,
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    ));
+    fake.then(Reply::sse(
+        &anthropic_text(&["Yes, ", "we sell ", "tents ⛺"]),
+        9,
+    ));
+    ws.say("c-1", "Do you sell tents?").await;
+    let events = ws.until("assistant_end").await;
+    let mut reply = String::new();
+    for ev in events.iter().filter(|e| e["type"] == "delta") {
+        apply_delta(&mut reply, ev);
+    }
+    assert_eq!(reply, "Yes, we sell tents ⛺");
+    let end = events.last().unwrap();
+    assert_eq!(end["text"], "Yes, we sell tents ⛺");
+    assert_eq!(end["interrupted"], false);
+    assert_eq!(end["usage"]["cache_read_tokens"], 900);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].header("x-api-key"), Some("sk-ant-e2e"));
+    let messages = seen[1].body["messages"].as_array().unwrap();
+    assert_eq!(messages.last().unwrap()["content"], "Do you sell tents?");
+
+    // Overloaded after some text: the partial text stays, marked interrupted, with a notice;
+    // the provider is not asked again.
+    fake.then(Reply::sse(
+        &anthropic_error_after(&["Our tents ", "are"]),
+        11,
+    ));
+    ws.say("c-2", "Which ones are waterproof?").await;
+    let events = ws.until("assistant_end").await;
+    assert!(events.iter().any(|e| e["type"] == "error"), "{events:?}");
+    let end = events.last().unwrap();
+    assert_eq!(end["interrupted"], true);
+    assert_eq!(end["text"], "Our tents are");
+    assert_eq!(fake.seen().len(), 3);
+}

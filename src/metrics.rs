@@ -11,6 +11,19 @@ use prometheus::{
 };
 use sqlx::PgPool;
 
+/// The `kind` label values of `agentpay_llm_errors_total`.
+const LLM_ERROR_KINDS: [&str; 9] = [
+    "rate_limited",
+    "overloaded",
+    "authentication",
+    "bad_request",
+    "timeout",
+    "broken_stream",
+    "server",
+    "unreachable",
+    "over_budget",
+];
+
 /// The app's metrics.
 pub struct Metrics {
     /// Registry the `/metrics` endpoint renders.
@@ -222,6 +235,12 @@ impl Metrics {
             "connections_per_ip",
         ] {
             rate_limit_rejections_total.with_label_values(&[scope]);
+        }
+        for provider in ["anthropic", "openai", "openai_compatible"] {
+            llm_breaker_skips_total.with_label_values(&[provider]);
+            for kind in LLM_ERROR_KINDS {
+                llm_errors_total.with_label_values(&[provider, kind]);
+            }
         }
         for code in ["4001", "4004", "4008", "1011", "1012"] {
             websocket_closes_total.with_label_values(&[code]);

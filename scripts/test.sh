@@ -15,6 +15,9 @@ if [ -z "${AGENTPAY_TEST_DATABASE_URL:-}" ]; then
 fi
 echo "test.sh: test Postgres at $AGENTPAY_TEST_DATABASE_URL" >&2
 scripts/promtool.sh >/dev/null
+# The real local model for the OpenAI-compatible provider's end-to-end test (its test also
+# starts it when missing; starting here keeps the install out of the test's time).
+scripts/llm.sh start >/dev/null
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "test.sh: installing cargo-nextest" >&2

@@ -423,3 +423,74 @@ async fn a_conversation_streams_the_providers_reply_and_keeps_partial_text_when_
     assert_eq!(end["text"], "Our tents are");
     assert_eq!(fake.seen().len(), 3);
 }
+
+/// Starts (or reuses) the real llama.cpp server of `scripts/llm.sh` and returns its base URL.
+fn real_model_server() -> String {
+    let out = std::process::Command::new(crate::helpers::repo_root().join("scripts/llm.sh"))
+        .arg("start")
+        .output()
+        .expect("run scripts/llm.sh");
+    assert!(
+        out.status.success(),
+        "scripts/llm.sh start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("LLM_URL="))
+        .expect("LLM_URL=")
+        .to_string()
+}
+
+#[actix_web::test]
+async fn a_real_llama_cpp_server_streams_a_reply_through_a_websocket_conversation() {
+    use crate::helpers::spawn_app_with;
+    use crate::ws_client::{Ws, apply_delta};
+    let url = real_model_server();
+
+    // The client alone: text, usage, a stop reason, over the real server's SSE.
+    let client = OpenAiClient::new(&url, "smollm2", None, Dialect::Compatible, timeouts()).unwrap();
+    let mut req = request();
+    req.tools.clear();
+    req.max_tokens = 24;
+    let events: Vec<_> = client.stream(req).collect().await;
+    assert!(!text(&events).trim().is_empty(), "{events:?}");
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Ok(ModelEvent::Usage(u)) if u.input_tokens > 0 && u.output_tokens > 0)
+        ),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(Ok(ModelEvent::Stop(_)))),
+        "{events:?}"
+    );
+
+    // Through the product: a visitor's message, the reply streamed and stored.
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "openai_compatible".into());
+        env.insert("AGENTPAY__LLM__OPENAI_COMPATIBLE__BASE_URL".into(), url);
+        env.insert(
+            "AGENTPAY__CONVERSATION__MAX_REPLY_TOKENS".into(),
+            "32".into(),
+        );
+    })
+    .await;
+    let m = app.create_merchant("Llama Shop", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    ws.say("c-1", "Hello! Do you sell hiking boots?").await;
+    let events = ws.until("assistant_end").await;
+    let deltas = events.iter().filter(|e| e["type"] == "delta").count();
+    let mut reply = String::new();
+    for ev in events.iter().filter(|e| e["type"] == "delta") {
+        apply_delta(&mut reply, ev);
+    }
+    let end = events.last().unwrap();
+    assert!(deltas >= 2, "streamed token by token: {events:?}");
+    assert_eq!(end["interrupted"], false, "{events:?}");
+    assert_eq!(end["text"], reply.as_str());
+    assert!(!reply.trim().is_empty());
+    assert!(end["usage"]["output_tokens"].as_u64().unwrap() > 0);
+}

@@ -197,6 +197,8 @@ pub struct LlmSettings {
     pub breaker_failures: u32,
     /// Seconds an open breaker skips its provider.
     pub breaker_cooldown_secs: u64,
+    /// Prices per model.
+    pub prices: Vec<ModelPrice>,
     /// `[llm.simulated]`
     pub simulated: SimulatedSettings,
     /// `[llm.anthropic]`
@@ -205,6 +207,22 @@ pub struct LlmSettings {
     pub openai: ProviderSettings,
     /// `[llm.openai_compatible]`
     pub openai_compatible: ProviderSettings,
+}
+
+/// One model's prices in USD per million tokens.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    /// The model's name as its provider reports it.
+    pub model: String,
+    /// Uncached prompt tokens.
+    pub input: f64,
+    /// Generated tokens.
+    pub output: f64,
+    /// Prompt tokens written into the provider's cache.
+    pub cache_write: f64,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read: f64,
 }
 
 /// `[llm.<provider>]` of an HTTP provider.
@@ -601,6 +619,23 @@ impl Settings {
         }
         if l.breaker_failures == 0 {
             bail!("configuration key `llm.breaker_failures` must be at least 1");
+        }
+        for (i, p) in l.prices.iter().enumerate() {
+            if p.model.trim().is_empty() {
+                bail!("configuration key `llm.prices[{i}].model` must not be empty");
+            }
+            for (kind, v) in [
+                ("input", p.input),
+                ("output", p.output),
+                ("cache_write", p.cache_write),
+                ("cache_read", p.cache_read),
+            ] {
+                if !(v.is_finite() && (0.0..=100_000.0).contains(&v)) {
+                    bail!(
+                        "configuration key `llm.prices[{i}].{kind}` must be a price in USD per million tokens, 0 to 100000"
+                    );
+                }
+            }
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow!("configuration key `log.level` is not a valid filter: {e}"))?;

@@ -61,6 +61,7 @@ pub fn registry(
     pool: PgPool,
     writer: Writer,
     model: Arc<dyn ModelClient>,
+    metering: Arc<dyn agentpay_actors::ports::Metering>,
     metrics: Arc<Metrics>,
     merchants: Arc<MerchantRegistry>,
 ) -> Arc<ConversationRegistry> {
@@ -79,6 +80,7 @@ pub fn registry(
             },
             observer: Arc::new(MetricsObserver(metrics)),
             merchants,
+            metering,
         },
         Duration::from_millis(c.ask_timeout_ms),
     )
@@ -134,6 +136,17 @@ impl EngineObserver for MetricsObserver {
             .llm_tokens_total
             .with_label_values(&[model, "output"])
             .inc_by(output);
+    }
+
+    fn cost(&self, model: &str, nanos: i64) {
+        self.0
+            .llm_cost_usd_total
+            .with_label_values(&[model])
+            .inc_by(nanos.max(0) as f64 / 1e9);
+    }
+
+    fn over_budget(&self) {
+        self.0.llm_over_budget_replies_total.inc();
     }
 }
 

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod http;
 pub mod llm;
 pub mod merchants;
+pub mod metering;
 pub mod metrics;
 pub mod startup;
 pub mod store;

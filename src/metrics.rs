@@ -62,6 +62,10 @@ pub struct Metrics {
     pub websocket_deltas_coalesced_total: prometheus::IntCounter,
     /// Connections closed because they read too slowly.
     pub websocket_slow_consumer_disconnects_total: prometheus::IntCounter,
+    /// Model cost in USD by model.
+    pub llm_cost_usd_total: prometheus::CounterVec,
+    /// Replies given without the model because the merchant's budget was spent.
+    pub llm_over_budget_replies_total: prometheus::IntCounter,
     /// Model calls that failed before their first token, by provider and kind.
     pub llm_errors_total: IntCounterVec,
     /// Calls that skipped a provider because its circuit breaker was open.
@@ -197,6 +201,14 @@ impl Metrics {
             "websocket_slow_consumer_disconnects_total",
             "WebSocket connections closed because they read too slowly",
         )?;
+        let llm_cost_usd_total = prometheus::CounterVec::new(
+            Opts::new("llm_cost_usd_total", "Model cost in USD, by model"),
+            &["model"],
+        )?;
+        let llm_over_budget_replies_total = prometheus::IntCounter::new(
+            "llm_over_budget_replies_total",
+            "Replies given without calling the model because the merchant's budget was spent",
+        )?;
         let llm_errors_total = IntCounterVec::new(
             Opts::new(
                 "llm_errors_total",
@@ -248,6 +260,8 @@ impl Metrics {
         for outcome in ["complete", "interrupted"] {
             turns_total.with_label_values(&[outcome]);
         }
+        registry.register(Box::new(llm_cost_usd_total.clone()))?;
+        registry.register(Box::new(llm_over_budget_replies_total.clone()))?;
         registry.register(Box::new(llm_errors_total.clone()))?;
         registry.register(Box::new(llm_breaker_skips_total.clone()))?;
         registry.register(Box::new(db_write_commits_total.clone()))?;
@@ -292,6 +306,8 @@ impl Metrics {
             websocket_frames_sent_total,
             websocket_deltas_coalesced_total,
             websocket_slow_consumer_disconnects_total,
+            llm_cost_usd_total,
+            llm_over_budget_replies_total,
             llm_errors_total,
             llm_breaker_skips_total,
             db_write_commits_total,

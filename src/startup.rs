@@ -70,11 +70,16 @@ impl Application {
             }),
         );
         let model = crate::engine::model(&settings, &config.secrets, metrics.clone())?;
+        let metering = Arc::new(crate::metering::PgMetering::new(
+            pool.clone(),
+            &settings.llm.prices,
+        ));
         let registry = crate::engine::registry(
             &settings,
             pool.clone(),
             writer.clone(),
             model,
+            metering,
             metrics.clone(),
             merchants.clone(),
         );

@@ -74,6 +74,31 @@ pub struct MerchantLimits {
     pub connections_per_ip: Option<u32>,
 }
 
+/// The merchant's model budget, in whole US cents; absent caps do not apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Budget {
+    /// Most model spend per UTC day.
+    pub daily_usd_cents: Option<u64>,
+    /// Most model spend per UTC calendar month.
+    pub monthly_usd_cents: Option<u64>,
+}
+
+impl Budget {
+    /// Whether `spend` has reached a cap.
+    pub fn exceeded(&self, spend: crate::ports::metering::Spend) -> bool {
+        let reached = |cap: Option<u64>, spent: i64| {
+            cap.is_some_and(|c| {
+                spent
+                    >= i64::try_from(c).unwrap_or(i64::MAX / crate::ports::metering::NANOS_PER_CENT)
+                        * crate::ports::metering::NANOS_PER_CENT
+            })
+        };
+        reached(self.daily_usd_cents, spend.today_nanos)
+            || reached(self.monthly_usd_cents, spend.month_nanos)
+    }
+}
+
 /// The whole agent configuration. Absent fields take their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,6 +125,8 @@ pub struct AgentConfig {
     pub models: BTreeMap<String, String>,
     /// Limits.
     pub limits: MerchantLimits,
+    /// Model spend caps.
+    pub budget: Budget,
 }
 
 impl Default for AgentConfig {
@@ -116,6 +143,7 @@ impl Default for AgentConfig {
             rules: Rules::default(),
             models: BTreeMap::new(),
             limits: MerchantLimits::default(),
+            budget: Budget::default(),
         }
     }
 }
@@ -238,6 +266,17 @@ impl AgentConfig {
             1000,
         )?;
         check_limit("limits.connections_per_ip", l.connections_per_ip, 100_000)?;
+        for (field, cap) in [
+            ("budget.daily_usd_cents", self.budget.daily_usd_cents),
+            ("budget.monthly_usd_cents", self.budget.monthly_usd_cents),
+        ] {
+            if cap.is_some_and(|c| c > 100_000_000_000) {
+                return Err(err(
+                    field,
+                    "must be at most 100000000000 (one billion dollars)",
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -2,7 +2,6 @@
 
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::ports::PortFuture;
-use crate::ports::model::Usage;
 use crate::ports::store::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -185,7 +184,7 @@ impl ConversationStore for MemoryStore {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        usage: Option<Usage>,
+        charge: Option<crate::ports::metering::Charge>,
     ) -> PortFuture<Result<i64, PersistError>> {
         let res = self.write(id, |c| {
             c.last_seq += 1;
@@ -193,7 +192,7 @@ impl ConversationStore for MemoryStore {
             if let Some(m) = c.messages.iter_mut().find(|m| m.id == message_id) {
                 m.text = text;
                 m.status = status;
-                m.usage = usage;
+                m.usage = charge.map(|c| c.usage);
                 m.end_seq = Some(seq);
             }
             seq

@@ -53,6 +53,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/v1/merchant/usage")
+            .get(routes::usage::merchant_usage)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant/conversations/{conversation_id}/usage")
+            .get(routes::usage::conversation_usage)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/merchant/keys")
             .get(routes::merchants::list_keys)
             .post(routes::merchants::create_key)

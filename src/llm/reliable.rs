@@ -187,8 +187,13 @@ impl ModelClient for FallbackChain {
                     match first_event(&mut stream).await {
                         Some(Ok(first)) => {
                             breaker.success();
-                            // Committed: from here the stream goes to the visitor as it comes.
-                            return stream::once(async move { Ok(first) }).chain(stream).boxed();
+                            // Committed: from here the stream goes to the visitor as it comes,
+                            // named after the provider that answers (for the cost record).
+                            let served = ModelEvent::Served {
+                                provider: client.provider().to_string(),
+                                model: client.model().to_string(),
+                            };
+                            return stream::iter([Ok(served), Ok(first)]).chain(stream).boxed();
                         }
                         Some(Err(e)) => {
                             observer.attempt_failed(client.provider(), &e);

@@ -9,6 +9,7 @@ use super::StoreError;
 use super::writer::Writer;
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use agentpay_actors::ports::PortFuture;
+use agentpay_actors::ports::metering::Charge;
 use agentpay_actors::ports::model::Usage;
 use agentpay_actors::ports::store::{
     AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError, Role,
@@ -385,7 +386,7 @@ pub(crate) async fn finish_reply(
     message_id: MessageId,
     text: &str,
     status: MessageStatus,
-    usage: Option<Usage>,
+    charge: Option<Charge>,
 ) -> Result<i64, PersistError> {
     sqlx::query_scalar(
         "WITH bump AS ( \
@@ -395,7 +396,7 @@ pub(crate) async fn finish_reply(
              RETURNING last_seq \
          ) \
          UPDATE messages m SET text = $3, status = $4, usage = $5, end_seq = b.last_seq, \
-             completed_at = now() \
+             completed_at = now(), provider = $6, model = $7, cost_nanos = $8 \
          FROM bump b WHERE m.conversation_id = $1 AND m.id = $2 \
          RETURNING b.last_seq",
     )
@@ -403,7 +404,10 @@ pub(crate) async fn finish_reply(
     .bind(message_id.0)
     .bind(text)
     .bind(status.as_str())
-    .bind(usage.map(sqlx::types::Json))
+    .bind(charge.as_ref().map(|c| sqlx::types::Json(c.usage)))
+    .bind(charge.as_ref().map(|c| c.provider.as_str()))
+    .bind(charge.as_ref().map(|c| c.model.as_str()))
+    .bind(charge.as_ref().map(|c| c.cost_nanos))
     .fetch_optional(pool)
     .await
     .map_err(unavailable)?
@@ -533,12 +537,12 @@ impl ConversationStore for PgConversationStore {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        usage: Option<Usage>,
+        charge: Option<Charge>,
     ) -> PortFuture<Result<i64, PersistError>> {
         let writer = self.writer.clone();
         Box::pin(async move {
             writer
-                .finish_reply(id, message_id, text, status, usage)
+                .finish_reply(id, message_id, text, status, charge)
                 .await
         })
     }

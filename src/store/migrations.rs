@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "agent configs",
         include_str!("../../migrations/0003_agent_configs.sql"),
     ),
+    (
+        4,
+        "model costs",
+        include_str!("../../migrations/0004_model_costs.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

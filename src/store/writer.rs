@@ -21,7 +21,7 @@
 use super::StoreError;
 use super::conversations::{self, Conversation};
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
-use agentpay_actors::ports::model::Usage;
+use agentpay_actors::ports::metering::Charge;
 use agentpay_actors::ports::store::{AppendOutcome, MessageStatus, PersistError};
 use sqlx::{PgPool, Row};
 use std::collections::{HashMap, HashSet};
@@ -59,7 +59,7 @@ enum Request {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        usage: Option<Usage>,
+        charge: Option<Charge>,
     },
 }
 
@@ -214,14 +214,14 @@ impl Writer {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        usage: Option<Usage>,
+        charge: Option<Charge>,
     ) -> Result<i64, PersistError> {
         let request = Request::Finish {
             conversation,
             message_id,
             text,
             status,
-            usage,
+            charge,
         };
         seq_outcome(self.submit(request).await)
     }
@@ -325,9 +325,10 @@ async fn run_single(pool: &PgPool, request: Request) -> Outcome {
             message_id,
             text,
             status,
-            usage,
+            charge,
         } => Outcome::Seq(
-            conversations::finish_reply(pool, conversation, message_id, &text, status, usage).await,
+            conversations::finish_reply(pool, conversation, message_id, &text, status, charge)
+                .await,
         ),
     }
 }
@@ -514,13 +515,14 @@ async fn run_batch(pool: &PgPool, requests: &[&Request]) -> Result<Vec<Outcome>,
     if !finishes.is_empty() {
         let (mut convs, mut ids, mut texts, mut statuses, mut usages) =
             (vec![], vec![], vec![], vec![], vec![]);
+        let (mut providers, mut models, mut costs) = (vec![], vec![], vec![]);
         for &i in &finishes {
             if let Request::Finish {
                 conversation,
                 message_id,
                 text,
                 status,
-                usage,
+                charge,
             } = requests[i]
             {
                 convs.push(conversation.0);
@@ -528,17 +530,22 @@ async fn run_batch(pool: &PgPool, requests: &[&Request]) -> Result<Vec<Outcome>,
                 texts.push(text.as_str());
                 statuses.push(status.as_str());
                 usages.push(
-                    usage
-                        .map(|u| serde_json::to_string(&u))
+                    charge
+                        .as_ref()
+                        .map(|c| serde_json::to_string(&c.usage))
                         .transpose()
                         .map_err(|e| sqlx::Error::Encode(e.into()))?,
                 );
+                providers.push(charge.as_ref().map(|c| c.provider.as_str()));
+                models.push(charge.as_ref().map(|c| c.model.as_str()));
+                costs.push(charge.as_ref().map(|c| c.cost_nanos));
             }
         }
         let rows: Vec<(Uuid, i64)> = sqlx::query_as(
             "WITH input AS ( \
-                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) \
-                     AS t(conv, msg_id, body, status, usage) \
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+                                      $6::text[], $7::text[], $8::int8[]) \
+                     AS t(conv, msg_id, body, status, usage, provider, model, cost_nanos) \
              ), bump AS ( \
                  UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now() \
                  FROM input i \
@@ -547,7 +554,8 @@ async fn run_batch(pool: &PgPool, requests: &[&Request]) -> Result<Vec<Outcome>,
                  RETURNING c.id AS conv, c.last_seq \
              ) \
              UPDATE messages m SET text = i.body, status = i.status, usage = i.usage::jsonb, \
-                 end_seq = b.last_seq, completed_at = now() \
+                 end_seq = b.last_seq, completed_at = now(), provider = i.provider, \
+                 model = i.model, cost_nanos = i.cost_nanos \
              FROM bump b JOIN input i ON i.conv = b.conv \
              WHERE m.conversation_id = b.conv AND m.id = i.msg_id \
              RETURNING b.conv, b.last_seq",
@@ -557,6 +565,9 @@ async fn run_batch(pool: &PgPool, requests: &[&Request]) -> Result<Vec<Outcome>,
         .bind(texts)
         .bind(statuses)
         .bind(usages)
+        .bind(providers)
+        .bind(models)
+        .bind(costs)
         .fetch_all(&mut *tx)
         .await?;
         let by_conv: HashMap<Uuid, i64> = rows.into_iter().collect();

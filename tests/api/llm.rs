@@ -494,3 +494,126 @@ async fn a_real_llama_cpp_server_streams_a_reply_through_a_websocket_conversatio
     assert!(!reply.trim().is_empty());
     assert!(end["usage"]["output_tokens"].as_u64().unwrap() > 0);
 }
+
+#[actix_web::test]
+async fn costs_are_stored_per_reply_add_up_and_a_spent_budget_stops_model_calls() {
+    use crate::helpers::{assert_error, spawn_app_with};
+    use crate::ws_client::Ws;
+    let fake = FakeLlm::start().await;
+    let url = fake.base_url.clone();
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "anthropic".into());
+        env.insert("AGENTPAY__LLM__ANTHROPIC__BASE_URL".into(), url);
+        env.insert("AGENTPAY__LLM__ANTHROPIC__MODEL".into(), "claude-test".into());
+        env.insert("ANTHROPIC_API_KEY".into(), "sk-ant-cost".into());
+        // Expensive on purpose: one reply (20 input, 12 output, 900 cache-read tokens) costs
+        // 20×$1000/M + 12×$2000/M + 900×$10/M = $0.053.
+        env.insert(
+            "AGENTPAY__LLM__PRICES".into(),
+            r#"[{model = "claude-test", input = 1000.0, output = 2000.0, cache_write = 500.0, cache_read = 10.0}]"#.into(),
+        );
+    })
+    .await;
+    let m = app.create_merchant("Metered Shop", &[]).await;
+    // A 10-cent daily budget.
+    let res = app
+        .client
+        .put(app.url("/v1/merchant/agent"))
+        .bearer_auth(&m.secret_key)
+        .json(&json!({"budget": {"daily_usd_cents": 10}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .put(app.url("/v1/merchant/agent"))
+        .bearer_auth(&m.secret_key)
+        .json(&json!({"budget": {"daily_usd_cents": 0.5}}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 422, "invalid_field").await;
+
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    for i in 0..2 {
+        fake.then(Reply::sse(
+            &anthropic_text(&["Reply ", "number ", "one"]),
+            20,
+        ));
+        ws.say(&format!("c-{i}"), "Hello?").await;
+        let end = ws.until("assistant_end").await.pop().unwrap();
+        assert_eq!(end["interrupted"], false);
+    }
+
+    // Per conversation and per merchant, the two replies add up.
+    let expected = json!({
+        "replies": 2, "input_tokens": 40, "output_tokens": 24, "cache_write_tokens": 0,
+        "cache_read_tokens": 1800, "cost_nanos": 106_000_000i64, "cost_usd": "0.106000"
+    });
+    let res = app
+        .get(
+            &format!("/v1/merchant/conversations/{}/usage", c.id),
+            Some(&m.secret_key),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["total"], expected);
+    assert_eq!(body["models"][0]["provider"], "anthropic");
+    assert_eq!(body["models"][0]["model"], "claude-test");
+    let body: serde_json::Value = app
+        .get("/v1/merchant/usage?period=today", Some(&m.secret_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], expected);
+    assert_eq!(body["budget"]["daily_cap"]["usd"], "0.100000");
+    assert_eq!(body["budget"]["spent_today_usd"], "0.106000");
+    assert_eq!(body["budget"]["over_budget"], true);
+
+    // Over budget: a clear, polite reply, and the provider is not called.
+    ws.say("c-3", "Are you there?").await;
+    let end = ws.until("assistant_end").await.pop().unwrap();
+    assert_eq!(end["interrupted"], false);
+    assert!(
+        end["text"]
+            .as_str()
+            .unwrap()
+            .contains("can't answer right now"),
+        "{end}"
+    );
+    assert!(end["usage"].is_null());
+    assert_eq!(fake.seen().len(), 2, "no model call over budget");
+
+    // Another merchant's view: 404 for this conversation, nothing spent.
+    let other = app.create_merchant("Other Shop", &[]).await;
+    let res = app
+        .get(
+            &format!("/v1/merchant/conversations/{}/usage", c.id),
+            Some(&other.secret_key),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    let body: serde_json::Value = app
+        .get("/v1/merchant/usage", Some(&other.secret_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"]["cost_usd"], "0.000000");
+    assert_eq!(body["budget"]["over_budget"], false);
+
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("agentpay_llm_over_budget_replies_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"agentpay_llm_cost_usd_total{model="claude-test"} 0.106"#),
+        "{metrics}"
+    );
+}

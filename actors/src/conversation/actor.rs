@@ -21,6 +21,7 @@ use super::messages::*;
 use super::registry::{ConversationRegistry, EngineDeps};
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
+use crate::ports::metering::Charge;
 use crate::ports::model::{ChatMessage, ChatRole, ModelEvent, ModelRequest, Usage};
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, Role, StoredMessage};
 use actix::prelude::*;
@@ -38,6 +39,10 @@ pub const FAULT_PANIC_TEXT: &str = "/fault panic";
 const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Polite text stored when the model fails before producing any text.
+/// The reply when the merchant's model budget is spent (no model is called).
+const OVER_BUDGET_REPLY: &str = "I'm sorry, I can't answer right now. Please try again later, \
+     or contact the store directly.";
+
 const MODEL_FAILURE_NOTICE: &str =
     "Sorry, the assistant could not answer just now. Please try again in a moment.";
 
@@ -63,6 +68,8 @@ struct Reply {
     task: Option<tokio::task::JoinHandle<()>>,
     /// When the model call started (time to first token).
     model_started: Option<Instant>,
+    /// The provider and model that answered, when a fallback chain named them.
+    served: Option<(String, String)>,
 }
 
 /// The conversation actor. See the module docs.
@@ -165,6 +172,19 @@ impl ConversationActor {
         }
     }
 
+    /// Whether the merchant's model budget is spent (its agent configuration's caps against
+    /// what the metering knows it spent).
+    fn over_budget(&self) -> bool {
+        match (&self.agent, self.merchant_id) {
+            (Some(agent), Some(merchant)) => {
+                let budget = agent.config.budget;
+                (budget.daily_usd_cents.is_some() || budget.monthly_usd_cents.is_some())
+                    && budget.exceeded(self.deps.metering.spent(merchant))
+            }
+            _ => false,
+        }
+    }
+
     fn remember(&mut self, role: ChatRole, text: String) {
         self.history.push_back(ChatMessage { role, text });
         while self.history.len() > self.deps.settings.history_messages {
@@ -198,6 +218,7 @@ impl ConversationActor {
             chars: 0,
             task: None,
             model_started: None,
+            served: None,
         });
         let store = self.deps.store.clone();
         let id = self.id;
@@ -271,10 +292,19 @@ impl ConversationActor {
             tools: vec![],
             max_tokens: self.deps.settings.max_reply_tokens,
         };
-        let mut stream = self.deps.model.stream(request);
+        let mut stream = if self.over_budget() {
+            // No model call: the merchant's budget is spent. The visitor gets a clear, polite
+            // reply through the same path as any other.
+            self.observer().over_budget();
+            futures_util::stream::iter([Ok(ModelEvent::Delta(OVER_BUDGET_REPLY.to_string()))])
+                .boxed()
+        } else {
+            self.deps.model.stream(request)
+        };
         let addr = ctx.address();
         actix::spawn(async move {
             let mut usage = None;
+            let mut served = None;
             let outcome = loop {
                 match stream.next().await {
                     Some(Ok(ModelEvent::Delta(text))) => {
@@ -288,6 +318,9 @@ impl ConversationActor {
                         }
                     }
                     Some(Ok(ModelEvent::Usage(u))) => usage = Some(u),
+                    Some(Ok(ModelEvent::Served { provider, model })) => {
+                        served = Some((provider, model));
+                    }
                     // Tool calls are routed by the shopping agent; a plain reply ignores them.
                     Some(Ok(ModelEvent::ToolCall(_) | ModelEvent::Stop(_))) => {}
                     Some(Err(e)) => break Err(e),
@@ -298,6 +331,7 @@ impl ConversationActor {
                 .send(ReplyDone {
                     message_id,
                     outcome,
+                    served,
                 })
                 .await;
         })
@@ -326,17 +360,35 @@ impl ConversationActor {
         let text = reply.text;
         let interrupted = status == MessageStatus::Interrupted;
         let stored_text = text.clone();
+        let charge = usage.map(|usage| {
+            let (provider, model) = reply.served.take().unwrap_or_else(|| {
+                let m = &self.deps.model;
+                (m.provider().to_string(), m.model().to_string())
+            });
+            let cost_nanos = self.deps.metering.cost_nanos(&model, &usage);
+            Charge {
+                provider,
+                model,
+                usage,
+                cost_nanos,
+            }
+        });
+        if let (Some(c), Some(merchant)) = (&charge, self.merchant_id) {
+            self.deps.metering.record(merchant, c);
+            self.observer().cost(&c.model, c.cost_nanos);
+        }
+        let model_name = charge.as_ref().map(|c| c.model.clone());
         let fut = async move {
             store
-                .finish_assistant_message(id, message_id, stored_text, status, usage)
+                .finish_assistant_message(id, message_id, stored_text, status, charge)
                 .await
         };
         ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
             match res {
                 Ok(end_seq) => {
                     act.last_seq = act.last_seq.max(end_seq);
-                    if let Some(u) = usage {
-                        act.observer().tokens(act.deps.model.model(), u.input_tokens, u.output_tokens);
+                    if let (Some(u), Some(model)) = (usage, &model_name) {
+                        act.observer().tokens(model, u.input_tokens, u.output_tokens);
                     }
                     act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
                     act.remember(ChatRole::Assistant, text.clone());
@@ -699,6 +751,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                                 chars: 0,
                                 task: Some(task),
                                 model_started: Some(model_started),
+                                served: None,
                             });
                             act.broadcast(ServerEvent::AssistantStart {
                                 message_id: reply_id,
@@ -792,6 +845,9 @@ impl Handler<ReplyDone> for ConversationActor {
             .is_none_or(|r| r.message_id != msg.message_id)
         {
             return;
+        }
+        if let Some(r) = self.reply.as_mut() {
+            r.served = msg.served;
         }
         match msg.outcome {
             Ok(usage) => self.finish_reply(ctx, MessageStatus::Complete, usage),

@@ -96,4 +96,5 @@ pub(crate) struct ReplyDelta {
 pub(crate) struct ReplyDone {
     pub message_id: MessageId,
     pub outcome: Result<Option<Usage>, ModelError>,
+    pub served: Option<(String, String)>,
 }

@@ -52,6 +52,10 @@ pub trait EngineObserver: Send + Sync + 'static {
     fn first_token(&self, _provider: &str, _model: &str, _seconds: f64) {}
     /// A model call's usage.
     fn tokens(&self, _model: &str, _input: u64, _output: u64) {}
+    /// A reply's cost was recorded.
+    fn cost(&self, _model: &str, _nanos: i64) {}
+    /// A turn was answered without the model because the merchant's budget is spent.
+    fn over_budget(&self) {}
 }
 
 /// An observer that records nothing.
@@ -71,6 +75,8 @@ pub struct EngineDeps {
     pub observer: Arc<dyn EngineObserver>,
     /// The merchants' actors, for agent configuration snapshots.
     pub merchants: Arc<crate::merchant::MerchantRegistry>,
+    /// Prices and spend, for cost records and budgets.
+    pub metering: Arc<dyn crate::ports::Metering>,
 }
 
 /// Why an ask to a conversation failed.

@@ -54,6 +54,7 @@ fn registry_with(
                 Arc::new(NoMerchantMetrics),
                 Duration::from_secs(5),
             ),
+            metering: Arc::new(crate::ports::FreeMetering),
         },
         Duration::from_secs(5),
     )
@@ -450,6 +451,7 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
             },
             observer: Arc::new(NoopObserver),
             merchants: merchants.clone(),
+            metering: Arc::new(crate::ports::FreeMetering),
         },
         Duration::from_secs(5),
     );

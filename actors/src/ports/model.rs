@@ -104,6 +104,14 @@ pub enum ModelEvent {
     Usage(Usage),
     /// Why the model stopped (the last event of a complete stream).
     Stop(StopReason),
+    /// Which provider and model are answering, when it is not the client's own (a fallback
+    /// chain sends it first, naming the link that answered).
+    Served {
+        /// The provider.
+        provider: String,
+        /// The model.
+        model: String,
+    },
 }
 
 /// A model failure, typed so callers can decide to retry, fall back or apologise.

@@ -176,7 +176,7 @@ pub trait ConversationStore: Send + Sync + 'static {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        usage: Option<Usage>,
+        charge: Option<crate::ports::metering::Charge>,
     ) -> PortFuture<Result<i64, PersistError>>;
 
     /// Messages with any event after `after` (`seq > after` or `end_seq > after`), by `seq`,

@@ -4,4 +4,5 @@ pub mod agent;
 pub mod conversations;
 pub mod health;
 pub mod merchants;
+pub mod usage;
 pub mod widget;

@@ -1,0 +1,58 @@
+//! `Metering`: what model calls cost and what each merchant has spent, for cost records and
+//! budgets. Money is integer nano-USD (10⁻⁹ USD): a price of $3 per million tokens is 3,000
+//! nano-USD per token, exact for every price quoted to a thousandth of a dollar per million.
+
+use super::model::Usage;
+use crate::ids::MerchantId;
+use serde::{Deserialize, Serialize};
+
+/// Nano-USD in one US cent.
+pub const NANOS_PER_CENT: i64 = 10_000_000;
+
+/// What one reply cost: who served it, its usage, and its price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    /// The provider that served it (`anthropic`, …).
+    pub provider: String,
+    /// The model that served it.
+    pub model: String,
+    /// Its tokens by kind.
+    pub usage: Usage,
+    /// Its cost in nano-USD.
+    pub cost_nanos: i64,
+}
+
+/// A merchant's spend so far, in nano-USD.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spend {
+    /// Since midnight UTC.
+    pub today_nanos: i64,
+    /// Since the first of the month, UTC.
+    pub month_nanos: i64,
+}
+
+/// Prices and spend.
+pub trait Metering: Send + Sync + 'static {
+    /// The cost of `usage` on `model`, in nano-USD (0 for a model without a price).
+    fn cost_nanos(&self, model: &str, usage: &Usage) -> i64;
+    /// What `merchant` has spent today and this month, as known now (cheap; no I/O).
+    fn spent(&self, merchant: MerchantId) -> Spend;
+    /// Adds a charge to `merchant`'s spend.
+    fn record(&self, merchant: MerchantId, charge: &Charge);
+}
+
+/// Everything is free and nothing is ever spent (tests, and deployments without prices).
+#[derive(Debug, Default)]
+pub struct FreeMetering;
+
+impl Metering for FreeMetering {
+    fn cost_nanos(&self, _model: &str, _usage: &Usage) -> i64 {
+        0
+    }
+
+    fn spent(&self, _merchant: MerchantId) -> Spend {
+        Spend::default()
+    }
+
+    fn record(&self, _merchant: MerchantId, _charge: &Charge) {}
+}

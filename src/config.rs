@@ -137,6 +137,8 @@ pub struct ConversationConfig {
     pub idle_timeout_secs: u64,
     /// History messages given to the model.
     pub history_messages: usize,
+    /// Estimated tokens of history given to the model.
+    pub history_tokens: usize,
     /// Most messages replayed on resume.
     pub replay_limit: usize,
     /// Largest visitor message in bytes.
@@ -528,6 +530,9 @@ impl Settings {
         }
         if c.ask_timeout_ms == 0 {
             bail!("configuration key `conversation.ask_timeout_ms` must be positive");
+        }
+        if c.history_tokens < 100 {
+            bail!("configuration key `conversation.history_tokens` must be at least 100");
         }
         if c.history_messages == 0 {
             bail!("configuration key `conversation.history_messages` must be at least 1");

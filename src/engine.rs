@@ -73,6 +73,7 @@ pub fn registry(
             settings: ConversationSettings {
                 idle_timeout: Duration::from_secs(c.idle_timeout_secs),
                 history_messages: c.history_messages,
+                history_tokens: c.history_tokens,
                 replay_limit: c.replay_limit,
                 system_prompt: c.system_prompt.clone(),
                 max_reply_tokens: c.max_reply_tokens,

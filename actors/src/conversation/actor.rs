@@ -286,6 +286,7 @@ impl ConversationActor {
             .len()
             .saturating_sub(self.deps.settings.history_messages);
         messages.drain(..excess);
+        super::history::fit(&mut messages, self.deps.settings.history_tokens);
         let request = ModelRequest {
             system,
             messages,

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod events;
+pub mod history;
 pub mod messages;
 pub mod registry;
 

@@ -24,6 +24,9 @@ pub struct ConversationSettings {
     pub idle_timeout: Duration,
     /// Messages of history given to the model.
     pub history_messages: usize,
+    /// Estimated tokens of history (the new message included) given to the model; older
+    /// messages are left out to fit.
+    pub history_tokens: usize,
     /// Most stored messages replayed to a resuming subscriber (older ones: use the messages API).
     pub replay_limit: usize,
     /// The system prompt.

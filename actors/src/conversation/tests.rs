@@ -43,6 +43,7 @@ fn registry_with(
             settings: ConversationSettings {
                 idle_timeout: idle,
                 history_messages: 20,
+                history_tokens: 4000,
                 replay_limit: 1000,
                 system_prompt: "test".into(),
                 max_reply_tokens: 256,
@@ -444,6 +445,7 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
             settings: ConversationSettings {
                 idle_timeout: Duration::from_secs(60),
                 history_messages: 20,
+                history_tokens: 4000,
                 replay_limit: 1000,
                 system_prompt: "Base.".into(),
                 max_reply_tokens: 64,

@@ -52,7 +52,16 @@ mod tests {
     fn the_oldest_messages_go_first_and_the_newest_always_stays() {
         // 100 chars = 25 tokens + 4 framing = 29 each.
         let mut history: Vec<_> = (0..10)
-            .map(|i| m(if i % 2 == 0 { ChatRole::User } else { ChatRole::Assistant }, 100))
+            .map(|i| {
+                m(
+                    if i % 2 == 0 {
+                        ChatRole::User
+                    } else {
+                        ChatRole::Assistant
+                    },
+                    100,
+                )
+            })
             .collect();
         history[0].text = "first".into();
         assert_eq!(fit(&mut history, 10_000), 0);

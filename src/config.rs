@@ -183,6 +183,8 @@ pub struct LlmSettings {
     pub provider: LlmProvider,
     /// Providers tried in order for replies; empty: just `provider`.
     pub chain: Vec<LlmProvider>,
+    /// Providers tried in order for the `fast` role; empty: the same as for replies.
+    pub fast_chain: Vec<LlmProvider>,
     /// Milliseconds to connect to a provider.
     pub connect_timeout_ms: u64,
     /// Milliseconds from the request to the response head.
@@ -233,8 +235,10 @@ pub struct ModelPrice {
 pub struct ProviderSettings {
     /// Base URL (tests point it at a local server).
     pub base_url: String,
-    /// Model name.
+    /// Model name (the `main` role: replies).
     pub model: String,
+    /// Model name for the `fast` role (classification, summaries).
+    pub fast_model: String,
 }
 
 /// Model providers.
@@ -604,8 +608,8 @@ impl Settings {
                     "configuration key `llm.{name}.base_url` must start with http:// or https://"
                 );
             }
-            if p.model.trim().is_empty() {
-                bail!("configuration key `llm.{name}.model` must not be empty");
+            if p.model.trim().is_empty() || p.fast_model.trim().is_empty() {
+                bail!("configuration keys `llm.{name}.model` and `.fast_model` must not be empty");
             }
         }
         for (key, v) in [

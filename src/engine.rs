@@ -16,14 +16,28 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The model the conversations use (see `crate::llm::build`), reporting failed attempts and
-/// skipped providers to Prometheus.
+/// The models of both roles.
+pub struct Models {
+    /// Replies.
+    pub main: Arc<dyn ModelClient>,
+    /// Cheap calls (summaries).
+    pub fast: Arc<dyn ModelClient>,
+}
+
+/// The model for `role` (see `crate::llm::build`), reporting failed attempts and skipped
+/// providers to Prometheus.
 pub fn model(
     settings: &Settings,
     secrets: &crate::config::Secrets,
     metrics: Arc<Metrics>,
+    role: crate::llm::Role,
 ) -> anyhow::Result<Arc<dyn ModelClient>> {
-    crate::llm::build(&settings.llm, secrets, Arc::new(ChainMetrics(metrics)))
+    crate::llm::build(
+        &settings.llm,
+        secrets,
+        Arc::new(ChainMetrics(metrics)),
+        role,
+    )
 }
 
 /// Counts provider failures and breaker skips.
@@ -60,7 +74,7 @@ pub fn registry(
     settings: &Settings,
     pool: PgPool,
     writer: Writer,
-    model: Arc<dyn ModelClient>,
+    models: Models,
     metering: Arc<dyn agentpay_actors::ports::Metering>,
     metrics: Arc<Metrics>,
     merchants: Arc<MerchantRegistry>,
@@ -69,7 +83,8 @@ pub fn registry(
     ConversationRegistry::new(
         EngineDeps {
             store: Arc::new(PgConversationStore::new(pool, writer)),
-            model,
+            model: models.main,
+            fast_model: models.fast,
             settings: ConversationSettings {
                 idle_timeout: Duration::from_secs(c.idle_timeout_secs),
                 history_messages: c.history_messages,

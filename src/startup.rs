@@ -69,7 +69,20 @@ impl Application {
                 commits.db_writes_total.inc_by(writes as u64);
             }),
         );
-        let model = crate::engine::model(&settings, &config.secrets, metrics.clone())?;
+        let models = crate::engine::Models {
+            main: crate::engine::model(
+                &settings,
+                &config.secrets,
+                metrics.clone(),
+                crate::llm::Role::Main,
+            )?,
+            fast: crate::engine::model(
+                &settings,
+                &config.secrets,
+                metrics.clone(),
+                crate::llm::Role::Fast,
+            )?,
+        };
         let metering = Arc::new(crate::metering::PgMetering::new(
             pool.clone(),
             &settings.llm.prices,
@@ -78,7 +91,7 @@ impl Application {
             &settings,
             pool.clone(),
             writer.clone(),
-            model,
+            models,
             metering,
             metrics.clone(),
             merchants.clone(),

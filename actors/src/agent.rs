@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 pub const MAX_INSTRUCTIONS_CHARS: usize = 4000;
 /// Longest policy text, in characters.
 pub const MAX_POLICY_CHARS: usize = 2000;
-/// Model roles a merchant may choose a model for.
+/// Model roles a merchant may choose a provider for.
 pub const MODEL_ROLES: &[&str] = &["main", "fast"];
+
+/// Providers a merchant may prefer for a role (tried first when the deployment configures it).
+pub const MODEL_PROVIDERS: &[&str] = &["anthropic", "openai", "openai_compatible", "simulated"];
 
 /// How the assistant sounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -121,7 +124,8 @@ pub struct AgentConfig {
     pub policies: Policies,
     /// Rules.
     pub rules: Rules,
-    /// Model per role (`main`, `fast`); absent roles use the deployment's model.
+    /// Preferred provider per role (`main`, `fast`): tried first when the deployment's chain
+    /// for that role has it; absent roles use the deployment's order.
     pub models: BTreeMap<String, String>,
     /// Limits.
     pub limits: MerchantLimits,
@@ -242,7 +246,15 @@ impl AgentConfig {
                     ),
                 ));
             }
-            check_text(&format!("models.{role}"), model, 100, true)?;
+            if !MODEL_PROVIDERS.contains(&model.as_str()) {
+                return Err(err(
+                    format!("models.{role}"),
+                    format!(
+                        "unknown provider {model:?}; providers are {}",
+                        MODEL_PROVIDERS.join(", ")
+                    ),
+                ));
+            }
         }
         let l = &self.limits;
         check_limit(

@@ -19,12 +19,26 @@ use reliable::{Breaker, BreakerPolicy, ChainObserver, FallbackChain, Link, Retry
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One provider's client, from its settings and key.
+/// What a model is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Replies to visitors.
+    Main,
+    /// Cheap calls: classification, summaries.
+    Fast,
+}
+
+/// One provider's client for `role`, from its settings and key.
 pub fn provider(
     which: LlmProvider,
+    role: Role,
     settings: &LlmSettings,
     secrets: &Secrets,
 ) -> anyhow::Result<Arc<dyn ModelClient>> {
+    let model = |p: &crate::config::ProviderSettings| match role {
+        Role::Main => p.model.clone(),
+        Role::Fast => p.fast_model.clone(),
+    };
     let timeouts = http::Timeouts {
         connect: Duration::from_millis(settings.connect_timeout_ms),
         first_byte: Duration::from_millis(settings.first_byte_timeout_ms),
@@ -46,7 +60,7 @@ pub fn provider(
             let p = &settings.anthropic;
             Arc::new(anthropic::AnthropicClient::new(
                 &p.base_url,
-                &p.model,
+                &model(p),
                 key,
                 timeouts,
             )?)
@@ -59,7 +73,7 @@ pub fn provider(
             let p = &settings.openai;
             Arc::new(openai::OpenAiClient::new(
                 &p.base_url,
-                &p.model,
+                &model(p),
                 Some(key),
                 openai::Dialect::OpenAi,
                 timeouts,
@@ -69,7 +83,7 @@ pub fn provider(
             let p = &settings.openai_compatible;
             Arc::new(openai::OpenAiClient::new(
                 &p.base_url,
-                &p.model,
+                &model(p),
                 secrets.openai_compatible_api_key.clone(),
                 openai::Dialect::Compatible,
                 timeouts,
@@ -78,21 +92,22 @@ pub fn provider(
     })
 }
 
-/// The model the conversations use: `llm.chain` when set, else `llm.provider`, either way with
-/// retries and a circuit breaker per provider.
+/// The model for `role`: its chain (`llm.chain`, or `llm.fast_chain` for the fast role when
+/// set), else `llm.provider`, either way with retries and a circuit breaker per provider.
 pub fn build(
     settings: &LlmSettings,
     secrets: &Secrets,
     observer: Arc<dyn ChainObserver>,
+    role: Role,
 ) -> anyhow::Result<Arc<dyn ModelClient>> {
-    let names = if settings.chain.is_empty() {
-        vec![settings.provider]
-    } else {
-        settings.chain.clone()
+    let names = match role {
+        Role::Fast if !settings.fast_chain.is_empty() => settings.fast_chain.clone(),
+        _ if !settings.chain.is_empty() => settings.chain.clone(),
+        _ => vec![settings.provider],
     };
     if names == [LlmProvider::Simulated] {
         // Nothing to retry or fall back to: the simulated model never fails.
-        return provider(LlmProvider::Simulated, settings, secrets);
+        return provider(LlmProvider::Simulated, role, settings, secrets);
     }
     let breaker = BreakerPolicy {
         failure_threshold: settings.breaker_failures,
@@ -102,7 +117,7 @@ pub fn build(
         .iter()
         .map(|&name| {
             Ok(Link {
-                client: provider(name, settings, secrets)?,
+                client: provider(name, role, settings, secrets)?,
                 breaker: Arc::new(Breaker::new(breaker)),
             })
         })

@@ -168,11 +168,15 @@ impl ModelClient for FallbackChain {
     }
 
     fn stream(&self, request: ModelRequest) -> ModelStream {
-        let links: Vec<(Arc<dyn ModelClient>, Arc<Breaker>)> = self
+        let mut links: Vec<(Arc<dyn ModelClient>, Arc<Breaker>)> = self
             .links
             .iter()
             .map(|l| (l.client.clone(), l.breaker.clone()))
             .collect();
+        // The merchant's preferred provider goes first, the others keep their order.
+        if let Some(preferred) = request.preferred_provider.as_deref() {
+            links.sort_by_key(|(client, _)| client.provider() != preferred);
+        }
         let (retry, observer) = (self.retry, self.observer.clone());
         let start = async move {
             let mut last = ModelError::Unreachable("no model provider is available".into());

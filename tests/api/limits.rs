@@ -261,7 +261,8 @@ async fn an_invalid_configuration_is_refused_by_field_and_the_previous_one_stays
             json!({"limits": {"chat_messages_per_minute": 0}}),
             "limits.chat_messages_per_minute",
         ),
-        (json!({"models": {"slow": "some-model"}}), "models.slow"),
+        (json!({"models": {"slow": "anthropic"}}), "models.slow"),
+        (json!({"models": {"main": "some-model"}}), "models.main"),
         (
             json!({"extra_instructions": "x".repeat(5000)}),
             "extra_instructions",

@@ -47,6 +47,7 @@ fn request() -> ModelRequest {
             input_schema: json!({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}),
         }],
         max_tokens: 256,
+        preferred_provider: None,
     }
 }
 
@@ -616,4 +617,40 @@ async fn costs_are_stored_per_reply_add_up_and_a_spent_budget_stops_model_calls(
         metrics.contains(r#"agentpay_llm_cost_usd_total{model="claude-test"} 0.106"#),
         "{metrics}"
     );
+}
+
+#[actix_web::test]
+async fn a_merchants_preferred_provider_goes_first_and_the_chain_still_backs_it() {
+    let first = FakeLlm::start().await;
+    let preferred = FakeLlm::start().await;
+    preferred.then(Reply::sse(
+        &compatible_text(&["from the preferred one"]),
+        50,
+    ));
+    let chain = chain(
+        vec![anthropic(&first), openai(&preferred, Dialect::OpenAi)],
+        5,
+    );
+    let mut req = request();
+    req.preferred_provider = Some("openai".into());
+    let events: Vec<_> = chain.stream(req.clone()).collect().await;
+    assert_eq!(text(&events), "from the preferred one");
+    assert_eq!(
+        events[0],
+        Ok(ModelEvent::Served {
+            provider: "openai".into(),
+            model: "gpt-test".into()
+        })
+    );
+    assert_eq!((first.seen().len(), preferred.seen().len()), (0, 1));
+
+    // The preferred provider down (400 excepted, it falls back): the deployment's first answers.
+    preferred.then(Reply::error(
+        401,
+        r#"{"error":{"message":"bad key","type":"invalid_request_error"}}"#,
+    ));
+    first.then(Reply::sse(&anthropic_text(&["the fallback"]), 50));
+    let events: Vec<_> = chain.stream(req).collect().await;
+    assert_eq!(text(&events), "the fallback");
+    assert_eq!((first.seen().len(), preferred.seen().len()), (1, 2));
 }

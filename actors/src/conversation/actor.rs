@@ -39,6 +39,11 @@ pub const FAULT_PANIC_TEXT: &str = "/fault panic";
 const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Polite text stored when the model fails before producing any text.
+/// The instructions of the `fast` model when it summarises older messages.
+const SUMMARY_PROMPT: &str = "You summarise a conversation between a shop's assistant and a \
+     visitor. Keep what the assistant needs later: what the visitor wants, sizes, budgets, \
+     products and prices mentioned, promises made. Write at most 80 words, plain text.";
+
 /// The reply when the merchant's model budget is spent (no model is called).
 const OVER_BUDGET_REPLY: &str = "I'm sorry, I can't answer right now. Please try again later, \
      or contact the store directly.";
@@ -92,6 +97,12 @@ pub struct ConversationActor {
     last_seq: i64,
     /// Recent messages for the model's context, oldest first, at most `history_messages`.
     history: VecDeque<ChatMessage>,
+    /// A summary of the messages that left `history` (by the `fast` model), if any.
+    summary: Option<String>,
+    /// Messages that left `history` and are not in `summary` yet.
+    to_summarize: Vec<ChatMessage>,
+    /// Whether a summary is being written.
+    summarizing: bool,
     /// Turns waiting for a reply, in arrival order.
     queue: VecDeque<Turn>,
     /// Texts of queued turns by seq (kept apart from `Turn` so the queue stays small to move).
@@ -130,6 +141,9 @@ impl ConversationActor {
             agent: None,
             last_seq: 0,
             history: VecDeque::new(),
+            summary: None,
+            to_summarize: Vec::new(),
+            summarizing: false,
             queue: VecDeque::new(),
             queued_text: HashMap::new(),
             reply: None,
@@ -188,8 +202,86 @@ impl ConversationActor {
     fn remember(&mut self, role: ChatRole, text: String) {
         self.history.push_back(ChatMessage { role, text });
         while self.history.len() > self.deps.settings.history_messages {
-            self.history.pop_front();
+            if let Some(old) = self.history.pop_front() {
+                self.to_summarize.push(old);
+            }
         }
+    }
+
+    /// Folds the messages that left the history into the running summary, with the `fast`
+    /// model, in the background: the next turns carry the summary in their system prompt. No
+    /// turn waits for it; a failed summary keeps its messages for the next attempt.
+    fn maybe_summarize(&mut self, ctx: &mut Context<Self>) {
+        if self.summarizing || self.to_summarize.is_empty() || self.over_budget() {
+            return;
+        }
+        self.summarizing = true;
+        let batch = std::mem::take(&mut self.to_summarize);
+        let mut excerpt = String::new();
+        for m in &batch {
+            let who = match m.role {
+                ChatRole::User => "Visitor",
+                ChatRole::Assistant => "Assistant",
+            };
+            excerpt.push_str(&format!("{who}: {}\n", m.text));
+        }
+        let previous = self.summary.clone().unwrap_or_else(|| "(none)".into());
+        let request = ModelRequest {
+            system: SUMMARY_PROMPT.into(),
+            messages: vec![ChatMessage {
+                role: ChatRole::User,
+                text: format!(
+                    "Summary so far: {previous}\n\nNew messages:\n{excerpt}\nWrite the updated summary."
+                ),
+            }],
+            tools: vec![],
+            max_tokens: 200,
+            preferred_provider: self
+                .agent
+                .as_ref()
+                .and_then(|a| a.config.models.get("fast").cloned()),
+        };
+        let mut stream = self.deps.fast_model.stream(request);
+        let fut = async move {
+            let mut text = String::new();
+            let mut usage = None;
+            let mut served = None;
+            while let Some(event) = stream.next().await {
+                match event? {
+                    ModelEvent::Delta(t) => text.push_str(&t),
+                    ModelEvent::Usage(u) => usage = Some(u),
+                    ModelEvent::Served { provider, model } => served = Some((provider, model)),
+                    _ => {}
+                }
+            }
+            Ok::<_, crate::ports::ModelError>((text, usage, served))
+        };
+        ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
+            act.summarizing = false;
+            match res {
+                Ok((text, usage, served)) if !text.trim().is_empty() => {
+                    act.summary = Some(text.trim().to_string());
+                    if let (Some(usage), Some(merchant)) = (usage, act.merchant_id) {
+                        let (provider, model) = served.unwrap_or_else(|| {
+                            let m = &act.deps.fast_model;
+                            (m.provider().to_string(), m.model().to_string())
+                        });
+                        let cost_nanos = act.deps.metering.cost_nanos(&model, &usage);
+                        let charge = Charge { provider, model, usage, cost_nanos };
+                        act.deps.metering.record(merchant, &charge);
+                        act.observer().cost(&charge.model, cost_nanos);
+                    }
+                }
+                other => {
+                    if let Err(e) = other {
+                        tracing::warn!(conversation_id = %act.id, error = %e, "could not summarise older messages");
+                    }
+                    let mut batch = batch;
+                    batch.append(&mut act.to_summarize);
+                    act.to_summarize = batch;
+                }
+            }
+        }));
     }
 
     /// Starts the next queued turn's reply unless one is in progress.
@@ -267,16 +359,20 @@ impl ConversationActor {
     /// wait in the mailbox until the actor handles them, so a task started while the user
     /// message is still being stored (the actor's atomic write) shows nothing before it commits.
     fn start_model_task(
-        &self,
+        &mut self,
         ctx: &mut Context<Self>,
         message_id: MessageId,
         user_text: &str,
     ) -> tokio::task::JoinHandle<()> {
         let base = &self.deps.settings.system_prompt;
-        let system = match &self.agent {
+        let mut system = match &self.agent {
             Some(a) => a.config.system_prompt(base, &a.store_name),
             None => base.clone(),
         };
+        if let Some(summary) = &self.summary {
+            system.push_str("\n\nEarlier in this conversation (summary): ");
+            system.push_str(summary);
+        }
         let mut messages: Vec<ChatMessage> = self.history.iter().cloned().collect();
         messages.push(ChatMessage {
             role: ChatRole::User,
@@ -287,11 +383,22 @@ impl ConversationActor {
             .saturating_sub(self.deps.settings.history_messages);
         messages.drain(..excess);
         super::history::fit(&mut messages, self.deps.settings.history_tokens);
+        // What did not fit has left the window for good: it goes to the summary.
+        let left_out = (self.history.len() + 1).saturating_sub(messages.len());
+        for _ in 0..left_out {
+            if let Some(old) = self.history.pop_front() {
+                self.to_summarize.push(old);
+            }
+        }
         let request = ModelRequest {
             system,
             messages,
             tools: vec![],
             max_tokens: self.deps.settings.max_reply_tokens,
+            preferred_provider: self
+                .agent
+                .as_ref()
+                .and_then(|a| a.config.models.get("main").cloned()),
         };
         let mut stream = if self.over_budget() {
             // No model call: the merchant's budget is spent. The visitor gets a clear, polite
@@ -393,6 +500,7 @@ impl ConversationActor {
                     }
                     act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
                     act.remember(ChatRole::Assistant, text.clone());
+                    act.maybe_summarize(ctx);
                     act.broadcast(ServerEvent::AssistantEnd {
                         message_id,
                         seq: end_seq,

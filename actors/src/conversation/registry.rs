@@ -70,8 +70,10 @@ impl EngineObserver for NoopObserver {}
 pub struct EngineDeps {
     /// Durable state.
     pub store: Arc<dyn ConversationStore>,
-    /// The model for replies.
+    /// The model for replies (the `main` role).
     pub model: Arc<dyn ModelClient>,
+    /// The model for cheap calls (the `fast` role: classification, summaries).
+    pub fast_model: Arc<dyn ModelClient>,
     /// Behaviour settings.
     pub settings: ConversationSettings,
     /// Metrics hooks.

@@ -56,6 +56,11 @@ fn registry_with(
                 Duration::from_secs(5),
             ),
             metering: Arc::new(crate::ports::FreeMetering),
+            fast_model: Arc::new(SimulatedModel::new(SimulatedModelSettings {
+                ttft: Duration::ZERO,
+                tokens_per_sec: 0.0,
+                reply_tokens: 5,
+            })),
         },
         Duration::from_secs(5),
     )
@@ -454,6 +459,11 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
             observer: Arc::new(NoopObserver),
             merchants: merchants.clone(),
             metering: Arc::new(crate::ports::FreeMetering),
+            fast_model: Arc::new(SimulatedModel::new(SimulatedModelSettings {
+                ttft: Duration::ZERO,
+                tokens_per_sec: 0.0,
+                reply_tokens: 5,
+            })),
         },
         Duration::from_secs(5),
     );
@@ -585,4 +595,79 @@ async fn a_failed_commit_stops_the_model_and_shows_nothing_of_its_reply() {
     let messages = store.messages(id);
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1].status, MessageStatus::Complete);
+}
+
+#[actix::test]
+async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_the_prompt() {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let model = Arc::new(RecordingModel {
+        inner: SimulatedModel::new(SimulatedModelSettings {
+            ttft: Duration::from_millis(10),
+            tokens_per_sec: 0.0,
+            reply_tokens: 3,
+        }),
+        prompts: Default::default(),
+    });
+    let fast = Arc::new(RecordingModel {
+        inner: SimulatedModel::new(SimulatedModelSettings {
+            ttft: Duration::from_millis(10),
+            tokens_per_sec: 0.0,
+            reply_tokens: 4,
+        }),
+        prompts: Default::default(),
+    });
+    let reg = ConversationRegistry::new(
+        EngineDeps {
+            store: store.clone(),
+            model: model.clone(),
+            fast_model: fast.clone(),
+            settings: ConversationSettings {
+                idle_timeout: Duration::from_secs(60),
+                // Two messages of history: one turn's question and answer.
+                history_messages: 2,
+                history_tokens: 4000,
+                replay_limit: 1000,
+                system_prompt: "Base.".into(),
+                max_reply_tokens: 64,
+                fault_injection: false,
+            },
+            observer: Arc::new(NoopObserver),
+            merchants: crate::merchant::MerchantRegistry::new(
+                Arc::new(crate::memory::MemoryAgentStore::default()),
+                Arc::new(NoMerchantMetrics),
+                Duration::from_secs(5),
+            ),
+            metering: Arc::new(crate::ports::FreeMetering),
+        },
+        Duration::from_secs(5),
+    );
+    let id = ConversationId::new_random();
+    store.create(id);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await; // hello
+    for (i, text) in [
+        "I need boots in size 44",
+        "Under 100 euros",
+        "Waterproof please",
+    ]
+    .iter()
+    .enumerate()
+    {
+        post(&reg, id, Some(sid), &format!("c{i}"), text).await;
+        until_end(&mut rx, 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await; // the summary runs in the background
+    }
+    let prompts = model.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 3);
+    assert!(!prompts[0].contains("summary"), "{}", prompts[0]);
+    // By the third turn the first exchange has left the history: its summary is in the prompt.
+    assert!(
+        prompts[2].contains("Earlier in this conversation (summary): This is a simulated"),
+        "{}",
+        prompts[2]
+    );
+    let summaries = fast.prompts.lock().unwrap().clone();
+    assert!(!summaries.is_empty());
+    assert!(summaries[0].contains("You summarise a conversation"));
 }

@@ -146,6 +146,7 @@ mod tests {
             }],
             tools: vec![],
             max_tokens: 100,
+            preferred_provider: None,
         }
     }
 

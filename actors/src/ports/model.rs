@@ -46,6 +46,8 @@ pub struct ModelRequest {
     pub tools: Vec<ToolSpec>,
     /// Most tokens to generate.
     pub max_tokens: u32,
+    /// The provider to try first when a fallback chain has it (the merchant's choice).
+    pub preferred_provider: Option<String>,
 }
 
 /// Token usage of one model call. `input_tokens` counts the prompt tokens read neither from nor

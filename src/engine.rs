@@ -143,15 +143,18 @@ impl EngineObserver for MetricsObserver {
             .with_label_values(&[provider, model])
             .observe(seconds);
     }
-    fn tokens(&self, model: &str, input: u64, output: u64) {
-        self.0
-            .llm_tokens_total
-            .with_label_values(&[model, "input"])
-            .inc_by(input);
-        self.0
-            .llm_tokens_total
-            .with_label_values(&[model, "output"])
-            .inc_by(output);
+    fn tokens(&self, model: &str, usage: &agentpay_actors::ports::Usage) {
+        for (kind, n) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_write", usage.cache_write_tokens),
+            ("cache_read", usage.cache_read_tokens),
+        ] {
+            self.0
+                .llm_tokens_total
+                .with_label_values(&[model, kind])
+                .inc_by(n);
+        }
     }
 
     fn cost(&self, model: &str, nanos: i64) {

@@ -617,6 +617,16 @@ async fn costs_are_stored_per_reply_add_up_and_a_spent_budget_stops_model_calls(
         metrics.contains(r#"agentpay_llm_cost_usd_total{model="claude-test"} 0.106"#),
         "{metrics}"
     );
+    let cache_reads = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("agentpay_llm_tokens_total")
+                && l.contains(r#"kind="cache_read""#)
+                && l.contains(r#"model="claude-test""#)
+        })
+        .unwrap_or_default()
+        .to_string();
+    assert!(cache_reads.ends_with(" 1800"), "{cache_reads}");
 }
 
 #[actix_web::test]

@@ -401,11 +401,9 @@ impl ConversationActor {
                 .and_then(|a| a.config.models.get("main").cloned()),
         };
         let mut stream = if self.over_budget() {
-            // No model call: the merchant's budget is spent. The visitor gets a clear, polite
-            // reply through the same path as any other.
-            self.observer().over_budget();
-            futures_util::stream::iter([Ok(ModelEvent::Delta(OVER_BUDGET_REPLY.to_string()))])
-                .boxed()
+            // No model call: the merchant's budget is spent. The typed outcome becomes a clear,
+            // polite reply when the turn ends (`ReplyDone`).
+            futures_util::stream::iter([Err(crate::ports::ModelError::OverBudget)]).boxed()
         } else {
             self.deps.model.stream(request)
         };
@@ -496,7 +494,7 @@ impl ConversationActor {
                 Ok(end_seq) => {
                     act.last_seq = act.last_seq.max(end_seq);
                     if let (Some(u), Some(model)) = (usage, &model_name) {
-                        act.observer().tokens(model, u.input_tokens, u.output_tokens);
+                        act.observer().tokens(model, &u);
                     }
                     act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
                     act.remember(ChatRole::Assistant, text.clone());
@@ -960,6 +958,15 @@ impl Handler<ReplyDone> for ConversationActor {
         }
         match msg.outcome {
             Ok(usage) => self.finish_reply(ctx, MessageStatus::Complete, usage),
+            Err(crate::ports::ModelError::OverBudget) => {
+                // Not a failure: the merchant's budget is spent, so the reply says so politely
+                // and is complete.
+                self.observer().over_budget();
+                let message_id = msg.message_id;
+                let text = OVER_BUDGET_REPLY.to_string();
+                <Self as Handler<ReplyDelta>>::handle(self, ReplyDelta { message_id, text }, ctx);
+                self.finish_reply(ctx, MessageStatus::Complete, None);
+            }
             Err(e) => {
                 tracing::warn!(conversation_id = %self.id, error = %e, "model failed");
                 self.broadcast(ServerEvent::error(

@@ -54,7 +54,7 @@ pub trait EngineObserver: Send + Sync + 'static {
     /// The first token of a reply arrived, `seconds` after the model call started.
     fn first_token(&self, _provider: &str, _model: &str, _seconds: f64) {}
     /// A model call's usage.
-    fn tokens(&self, _model: &str, _input: u64, _output: u64) {}
+    fn tokens(&self, _model: &str, _usage: &crate::ports::Usage) {}
     /// A reply's cost was recorded.
     fn cost(&self, _model: &str, _nanos: i64) {}
     /// A turn was answered without the model because the merchant's budget is spent.

@@ -419,7 +419,13 @@ impl ConversationActor {
                         }
                         // No timeout on purpose: awaiting the actor's mailbox is the
                         // backpressure that keeps a fast model from queueing without bound.
-                        if addr.send(ReplyDelta { message_id, text }).await.is_err() {
+                        let served = served.take();
+                        let delta = ReplyDelta {
+                            message_id,
+                            text,
+                            served,
+                        };
+                        if addr.send(delta).await.is_err() {
                             return;
                         }
                     }
@@ -437,7 +443,6 @@ impl ConversationActor {
                 .send(ReplyDone {
                     message_id,
                     outcome,
-                    served,
                 })
                 .await;
         })
@@ -921,14 +926,21 @@ impl Handler<ReplyDelta> for ConversationActor {
         if reply.message_id != msg.message_id {
             return;
         }
+        if msg.served.is_some() {
+            reply.served = msg.served;
+        }
         let index = reply.chars;
         if index == 0
             && let Some(t0) = reply.model_started
         {
             let m = &self.deps.model;
+            let (provider, model) = match &reply.served {
+                Some((p, m)) => (p.as_str(), m.as_str()),
+                None => (m.provider(), m.model()),
+            };
             self.deps
                 .observer
-                .first_token(m.provider(), m.model(), t0.elapsed().as_secs_f64());
+                .first_token(provider, model, t0.elapsed().as_secs_f64());
         }
         reply.chars += msg.text.chars().count();
         reply.text.push_str(&msg.text);
@@ -953,9 +965,6 @@ impl Handler<ReplyDone> for ConversationActor {
         {
             return;
         }
-        if let Some(r) = self.reply.as_mut() {
-            r.served = msg.served;
-        }
         match msg.outcome {
             Ok(usage) => self.finish_reply(ctx, MessageStatus::Complete, usage),
             Err(crate::ports::ModelError::OverBudget) => {
@@ -964,7 +973,12 @@ impl Handler<ReplyDone> for ConversationActor {
                 self.observer().over_budget();
                 let message_id = msg.message_id;
                 let text = OVER_BUDGET_REPLY.to_string();
-                <Self as Handler<ReplyDelta>>::handle(self, ReplyDelta { message_id, text }, ctx);
+                let delta = ReplyDelta {
+                    message_id,
+                    text,
+                    served: None,
+                };
+                <Self as Handler<ReplyDelta>>::handle(self, delta, ctx);
                 self.finish_reply(ctx, MessageStatus::Complete, None);
             }
             Err(e) => {

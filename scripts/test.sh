@@ -2,7 +2,8 @@
 # Runs the whole test suite, starting what it needs first:
 #   - the local PostgreSQL 18 + pgvector (scripts/pg.sh; reused when already running), unless
 #     AGENTPAY_TEST_DATABASE_URL points at another server that can create databases;
-#   - promtool (scripts/promtool.sh), for the /metrics format test.
+#   - promtool (scripts/promtool.sh), for the /metrics format test;
+#   - the local embedding model (scripts/models.sh), for catalog search.
 # Each test creates its own database and drops it. Extra arguments go to `cargo nextest run`
 # (for example a filter: scripts/test.sh merchants).
 set -euo pipefail
@@ -15,6 +16,8 @@ if [ -z "${AGENTPAY_TEST_DATABASE_URL:-}" ]; then
 fi
 echo "test.sh: test Postgres at $AGENTPAY_TEST_DATABASE_URL" >&2
 scripts/promtool.sh >/dev/null
+# The local embedding model (catalog search and its reference-vector test).
+scripts/models.sh fetch >/dev/null
 # The real local model for the OpenAI-compatible provider's end-to-end test (its test also
 # starts it when missing; starting here keeps the install out of the test's time).
 scripts/llm.sh start >/dev/null

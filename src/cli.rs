@@ -33,6 +33,65 @@ pub enum Command {
     /// Manage merchants.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// Import a catalog file (CSV, JSON array or lines, Polar export) into a merchant's catalog.
+    Import(ImportArgs),
+    /// Evaluate things against labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+/// `agentpay import`
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The merchant's id.
+    #[arg(long)]
+    pub merchant: MerchantId,
+    /// `csv`, `json` or `polar` (default: from the file's extension).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// `atomic` (nothing is written if any row is rejected) or `partial` (good rows are written).
+    #[arg(long, default_value = "atomic")]
+    pub policy: String,
+    /// Also embed the imported products now (otherwise a running server's indexer does it).
+    #[arg(long)]
+    pub embed: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The file.
+    pub file: PathBuf,
+}
+
+/// `agentpay eval …`
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Search relevance: nDCG@10, recall@10 and MRR over labelled queries (JSON Lines of
+    /// `{"query": "...", "relevant": {"<external_id>": 0-3}}`).
+    Search {
+        /// The merchant whose catalog is searched.
+        #[arg(long)]
+        merchant: MerchantId,
+        /// `hybrid`, `vector`, `text`, or `all` to compare the three.
+        #[arg(long, default_value = "all")]
+        mode: String,
+        /// Print JSON (with per-query scores) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The labelled queries.
+        queries: PathBuf,
+    },
+    /// Recall@k of the approximate (HNSW) vector stage against an exact scan, and the time of
+    /// each, for the queries of a file (JSON Lines with `query`, or one query per line).
+    Recall {
+        /// The merchant whose catalog is searched.
+        #[arg(long)]
+        merchant: MerchantId,
+        /// Results compared per query.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// The queries.
+        queries: PathBuf,
+    },
 }
 
 /// `agentpay merchant …`
@@ -137,6 +196,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Some(Command::Import(ref args)) => {
+            let config = load(&cli)?;
+            let pool = connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            crate::catalog::cli::import(&pool, &config, args).await
+        }
+        Some(Command::Eval(ref cmd)) => {
+            let config = load(&cli)?;
+            let pool = connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            crate::catalog::cli::eval(&pool, &config, cmd).await
+        }
         Some(Command::Merchant(ref cmd)) => {
             let config = load(&cli)?;
             let pool = connect(&config).await?;
@@ -146,6 +217,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             merchant_command(&pool, cmd).await
         }
     }
+}
+
+async fn ensure_migrated(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    if !store::migrations::all_applied(pool).await? {
+        anyhow::bail!("the database is not migrated: run `agentpay migrate` first");
+    }
+    Ok(())
 }
 
 async fn connect(config: &LoadedConfig) -> anyhow::Result<sqlx::PgPool> {

@@ -103,6 +103,83 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// Rate limits and abuse controls.
     pub rate_limit: RateLimitSettings,
+    /// Product embeddings.
+    pub embeddings: EmbeddingSettings,
+    /// Catalog import and search.
+    pub catalog: CatalogSettings,
+}
+
+/// `[embeddings]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    /// `local` (all-MiniLM-L6-v2 with candle), `openai`, or `none` (full-text search only).
+    pub provider: EmbeddingProvider,
+    /// Products embedded per call.
+    pub batch_size: usize,
+    /// Milliseconds between two looks for products to embed when there was nothing to do.
+    pub index_interval_ms: u64,
+    /// `[embeddings.local]`
+    pub local: LocalEmbeddingSettings,
+    /// `[embeddings.openai]`
+    pub openai: OpenAiEmbeddingSettings,
+}
+
+/// Embedding providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingProvider {
+    /// all-MiniLM-L6-v2 on the CPU (scripts/models.sh fetch).
+    Local,
+    /// OpenAI embeddings (`OPENAI_API_KEY`).
+    Openai,
+    /// No vectors: search is full-text only.
+    None,
+}
+
+/// `[embeddings.local]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalEmbeddingSettings {
+    /// Folder with model.safetensors, tokenizer.json and config.json (relative to the working
+    /// directory when not absolute).
+    pub model_dir: String,
+    /// Forward passes run in parallel when embedding a batch (each uses about one core).
+    pub threads: usize,
+}
+
+/// `[embeddings.openai]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiEmbeddingSettings {
+    /// Base URL (tests point it at a local server).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// Vector length asked for (at most 2000, pgvector's HNSW limit).
+    pub dimensions: usize,
+    /// Milliseconds allowed per request.
+    pub timeout_ms: u64,
+}
+
+/// `[catalog]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSettings {
+    /// Largest import upload in bytes.
+    pub import_max_bytes: u64,
+    /// Rows written per statement during an import.
+    pub import_batch_rows: usize,
+    /// Largest JSON body of `POST /v1/products/bulk`, in bytes.
+    pub bulk_max_bytes: usize,
+    /// Candidates each retrieval stage hands to the fusion.
+    pub search_candidates: usize,
+    /// pgvector's `hnsw.ef_search` for catalog searches (recall against speed).
+    pub hnsw_ef_search: u32,
+    /// The `k` of reciprocal rank fusion: score = sum of weight / (k + rank).
+    pub rrf_k: u32,
+    /// The full-text stage's weight in the fusion (the vector stage's is 1).
+    pub text_weight: f64,
 }
 
 /// `[rate_limit]`
@@ -588,6 +665,40 @@ impl Settings {
         if r.sweep_interval_secs == 0 || r.check_timeout_ms == 0 {
             bail!(
                 "configuration keys `rate_limit.sweep_interval_secs` and `rate_limit.check_timeout_ms` must be positive"
+            );
+        }
+        let e = &self.embeddings;
+        if e.batch_size == 0 || e.batch_size > 2048 {
+            bail!("configuration key `embeddings.batch_size` must be between 1 and 2048");
+        }
+        if e.local.threads == 0 || e.local.threads > 64 {
+            bail!("configuration key `embeddings.local.threads` must be between 1 and 64");
+        }
+        if e.index_interval_ms == 0 {
+            bail!("configuration key `embeddings.index_interval_ms` must be positive");
+        }
+        if e.openai.dimensions == 0 || e.openai.dimensions > 2000 {
+            bail!(
+                "configuration key `embeddings.openai.dimensions` must be between 1 and 2000 \
+                 (pgvector indexes at most 2000 dimensions)"
+            );
+        }
+        let cat = &self.catalog;
+        if cat.import_batch_rows == 0 || cat.import_batch_rows > 5000 {
+            bail!("configuration key `catalog.import_batch_rows` must be between 1 and 5000");
+        }
+        if cat.search_candidates == 0 || cat.search_candidates > 1000 {
+            bail!("configuration key `catalog.search_candidates` must be between 1 and 1000");
+        }
+        if !(cat.text_weight.is_finite() && (0.0..=10.0).contains(&cat.text_weight)) {
+            bail!("configuration key `catalog.text_weight` must be between 0 and 10");
+        }
+        if cat.hnsw_ef_search == 0 || cat.hnsw_ef_search > 1000 {
+            bail!("configuration key `catalog.hnsw_ef_search` must be between 1 and 1000");
+        }
+        if cat.bulk_max_bytes < 1024 || cat.import_max_bytes < 1024 {
+            bail!(
+                "configuration keys `catalog.bulk_max_bytes` and `catalog.import_max_bytes` must be at least 1024"
             );
         }
         let sim = &self.llm.simulated;

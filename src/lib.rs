@@ -14,8 +14,10 @@
 //! - [`store`]: Postgres pool, migrations and queries.
 //! - [`metrics`]: the app's Prometheus registry.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod embed;
 pub mod engine;
 pub mod http;
 pub mod llm;

@@ -78,6 +78,16 @@ pub struct Metrics {
     pub http_requests_in_flight: IntGauge,
     /// API requests refused at once with 503 because too many were in flight.
     pub http_requests_shed_total: prometheus::IntCounter,
+    /// Catalog search time by mode, including the query's embedding.
+    pub catalog_search_duration_seconds: HistogramVec,
+    /// Active products without a current vector for the configured model.
+    pub catalog_embeddings_pending: IntGauge,
+    /// Products embedded by the indexer.
+    pub catalog_products_embedded_total: prometheus::IntCounter,
+    /// Indexer batches that failed.
+    pub catalog_embedding_errors_total: prometheus::IntCounter,
+    /// Imported rows by outcome (`written`, `rejected`).
+    pub catalog_import_rows_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -237,6 +247,46 @@ impl Metrics {
             "http_requests_shed_total",
             "API requests refused at once with 503 because too many were in flight",
         )?;
+        let catalog_search_duration_seconds = HistogramVec::new(
+            prometheus::HistogramOpts::new(
+                "catalog_search_duration_seconds",
+                "Catalog search time by mode, including the query's embedding",
+            )
+            .buckets(vec![
+                0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["mode"],
+        )?;
+        let catalog_embeddings_pending = IntGauge::new(
+            "catalog_embeddings_pending",
+            "Active products without a current vector for the configured embedding model",
+        )?;
+        let catalog_products_embedded_total = prometheus::IntCounter::new(
+            "catalog_products_embedded_total",
+            "Products embedded by the background indexer",
+        )?;
+        let catalog_embedding_errors_total = prometheus::IntCounter::new(
+            "catalog_embedding_errors_total",
+            "Embedding batches of the background indexer that failed",
+        )?;
+        let catalog_import_rows_total = IntCounterVec::new(
+            Opts::new(
+                "catalog_import_rows_total",
+                "Catalog import rows by outcome (written, rejected)",
+            ),
+            &["outcome"],
+        )?;
+        for mode in ["hybrid", "vector", "text"] {
+            catalog_search_duration_seconds.with_label_values(&[mode]);
+        }
+        for outcome in ["written", "rejected"] {
+            catalog_import_rows_total.with_label_values(&[outcome]);
+        }
+        registry.register(Box::new(catalog_search_duration_seconds.clone()))?;
+        registry.register(Box::new(catalog_embeddings_pending.clone()))?;
+        registry.register(Box::new(catalog_products_embedded_total.clone()))?;
+        registry.register(Box::new(catalog_embedding_errors_total.clone()))?;
+        registry.register(Box::new(catalog_import_rows_total.clone()))?;
         // Bounded label sets start at zero, so dashboards and alerts see the series before the
         // first event.
         for scope in [
@@ -314,6 +364,11 @@ impl Metrics {
             db_writes_total,
             http_requests_in_flight,
             http_requests_shed_total,
+            catalog_search_duration_seconds,
+            catalog_embeddings_pending,
+            catalog_products_embedded_total,
+            catalog_embedding_errors_total,
+            catalog_import_rows_total,
         })
     }
 

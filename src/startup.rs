@@ -96,6 +96,22 @@ impl Application {
             metrics.clone(),
             merchants.clone(),
         );
+        let embedder = crate::embed::build(&settings, &config.secrets)?;
+        let indexer = embedder.as_ref().map(|e| {
+            crate::catalog::indexer::spawn(
+                pool.clone(),
+                e.clone(),
+                settings.embeddings.batch_size,
+                std::time::Duration::from_millis(settings.embeddings.index_interval_ms),
+                metrics.clone(),
+            )
+        });
+        let catalog = crate::catalog::search::PgCatalogSearch::new(
+            pool.clone(),
+            embedder,
+            &settings.catalog,
+            Some(metrics.clone()),
+        );
         let limits = crate::http::limits::Limits::start(&settings.rate_limit, metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -136,6 +152,8 @@ impl Application {
             in_flight: Default::default(),
             key_cache: Default::default(),
             writer,
+            catalog,
+            indexer,
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 

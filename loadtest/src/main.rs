@@ -80,6 +80,24 @@ enum Scenario {
         #[arg(long)]
         model_ttft_ms: Option<u64>,
     },
+    /// Closed-loop catalog searches with a merchant's secret key; reports search latency.
+    Search {
+        /// The merchant's secret key.
+        #[arg(long, env = "AGENTPAY_SECRET_KEY")]
+        secret_key: String,
+        /// Queries: JSON Lines with a `query` field (data/catalog/dev-queries.jsonl) or one per line.
+        #[arg(long)]
+        queries: PathBuf,
+        /// `hybrid`, `vector` or `text`.
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        /// Searches in flight at once.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Searches in all.
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+    },
     /// A fixed rate of conversation creations.
     Http {
         /// Requests per second offered.
@@ -148,6 +166,39 @@ async fn main() -> ExitCode {
             )
             .await
         }
+        Scenario::Search {
+            secret_key,
+            queries,
+            mode,
+            concurrency,
+            requests,
+        } => match std::fs::read_to_string(&queries) {
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", queries.display())),
+            Ok(text) => {
+                let queries = text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| {
+                        serde_json::from_str::<serde_json::Value>(l)
+                            .ok()
+                            .and_then(|v| v["query"].as_str().map(str::to_string))
+                            .unwrap_or_else(|| l.trim().to_string())
+                    })
+                    .collect();
+                run_search(
+                    &target,
+                    &SearchOptions {
+                        secret_key,
+                        queries,
+                        mode,
+                        concurrency,
+                        requests,
+                        quiet: cli.quiet,
+                    },
+                )
+                .await
+            }
+        },
         Scenario::Http {
             rate,
             duration_secs,

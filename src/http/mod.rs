@@ -96,6 +96,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/v1/products")
+            .get(routes::products::list_products)
+            .post(routes::products::create_product)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/products/bulk")
+            .post(routes::products::bulk)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/products/import")
+            .post(routes::products::import_file)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/products/index")
+            .get(routes::products::index_status)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/products/search")
+            .post(routes::products::search)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/products/{external_id}")
+            .get(routes::products::get_product)
+            .put(routes::products::put_product)
+            .patch(routes::products::patch_product)
+            .delete(routes::products::delete_product)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/widget/config")
             .get(routes::widget::get_widget_config)
             .default_service(web::to(method_not_allowed)),

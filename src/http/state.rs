@@ -34,4 +34,8 @@ pub struct AppState {
     pub key_cache: Arc<crate::http::auth::KeyCache>,
     /// The group-commit writer for conversation writes.
     pub writer: crate::store::writer::Writer,
+    /// Catalog search (and the embedder it uses).
+    pub catalog: crate::catalog::search::PgCatalogSearch,
+    /// The background embedding indexer, when an embedder is configured.
+    pub indexer: Option<crate::catalog::indexer::IndexerHandle>,
 }

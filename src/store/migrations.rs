@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "model costs",
         include_str!("../../migrations/0004_model_costs.sql"),
     ),
+    (
+        5,
+        "catalog",
+        include_str!("../../migrations/0005_catalog.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

@@ -8,6 +8,7 @@ pub mod agent_configs;
 pub mod conversations;
 pub mod merchants;
 pub mod migrations;
+pub mod products;
 pub mod usage;
 pub mod writer;
 

@@ -8,6 +8,7 @@
 mod fake_llm;
 mod helpers;
 
+mod catalog;
 mod config_and_startup;
 mod conversations;
 mod cors;

@@ -4,6 +4,7 @@
 //! Async methods return boxed `'static` futures so the ports are object-safe (`Arc<dyn …>`) and
 //! their futures can be moved into actor contexts.
 
+pub mod catalog;
 pub mod metering;
 pub mod model;
 pub mod store;
@@ -11,6 +12,10 @@ pub mod store;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
+pub use catalog::{
+    CatalogSearch, EmbedError, Embedder, ProductHit, SearchError, SearchFilters, SearchMode,
+    SearchQuery,
+};
 pub use metering::{Charge, FreeMetering, Metering, Spend};
 pub use model::{
     ChatMessage, ChatRole, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Usage,

@@ -4,5 +4,6 @@ pub mod agent;
 pub mod conversations;
 pub mod health;
 pub mod merchants;
+pub mod products;
 pub mod usage;
 pub mod widget;

@@ -1,0 +1,308 @@
+//! Hybrid catalog search: the query's vector against the model's HNSW index and Postgres
+//! full-text search in the merchant's language, each giving a ranked candidate list, fused by
+//! reciprocal rank fusion (score = sum over lists of 1 / (k + rank)). Every query is scoped to
+//! one merchant; prices and stock in results come from the catalog rows.
+
+use super::product::parse_decimal_price;
+use super::query;
+use crate::config::CatalogSettings;
+use crate::metrics::Metrics;
+use crate::store::StoreError;
+use crate::store::products::{self, StoredProduct, VectorQuery};
+use agentpay_actors::ports::{
+    CatalogSearch, Embedder, PortFuture, ProductHit, SearchError, SearchMode, SearchQuery,
+};
+use agentpay_actors::{Currency, MerchantId, Money};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// Most results one search returns.
+pub const MAX_LIMIT: usize = 100;
+/// Longest query text.
+pub const MAX_QUERY_CHARS: usize = 500;
+
+/// The catalog search over Postgres.
+#[derive(Clone)]
+pub struct PgCatalogSearch {
+    pool: PgPool,
+    embedder: Option<Arc<dyn Embedder>>,
+    candidates: usize,
+    ef_search: u32,
+    rrf_k: f64,
+    text_weight: f64,
+    metrics: Option<Arc<Metrics>>,
+}
+
+fn unavailable(e: StoreError) -> SearchError {
+    SearchError::Unavailable(e.to_string())
+}
+
+/// Words of `text` joined by `or`, for `websearch_to_tsquery`: any word may match, products
+/// matching more (and rarer) words rank higher. Operators a visitor typed are not honoured.
+fn any_word(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Weighted reciprocal rank fusion of ranked id lists (each with its weight): ids by fused
+/// score, best first.
+pub fn fuse(lists: &[(Vec<Uuid>, f64)], k: f64) -> Vec<(Uuid, f64)> {
+    let mut scores: HashMap<Uuid, f64> = HashMap::new();
+    let mut first_seen: Vec<Uuid> = Vec::new();
+    for (list, weight) in lists {
+        for (rank, id) in list.iter().enumerate() {
+            let s = scores.entry(*id).or_insert_with(|| {
+                first_seen.push(*id);
+                0.0
+            });
+            *s += weight / (k + rank as f64 + 1.0);
+        }
+    }
+    let mut out: Vec<(Uuid, f64)> = first_seen.into_iter().map(|id| (id, scores[&id])).collect();
+    // Stable: ties keep the order in which the lists first named them.
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+impl PgCatalogSearch {
+    /// A search over `pool` with `embedder` (None: full-text only).
+    pub fn new(
+        pool: PgPool,
+        embedder: Option<Arc<dyn Embedder>>,
+        settings: &CatalogSettings,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Self {
+        Self {
+            pool,
+            embedder,
+            candidates: settings.search_candidates,
+            ef_search: settings.hnsw_ef_search,
+            rrf_k: f64::from(settings.rrf_k),
+            text_weight: settings.text_weight,
+            metrics,
+        }
+    }
+
+    /// The embedder in use, if any.
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.embedder.as_ref()
+    }
+
+    /// The ranked product ids for a query (before details are read).
+    async fn ranked(
+        &self,
+        merchant: MerchantId,
+        q: &SearchQuery,
+        currency: Currency,
+    ) -> Result<(Vec<(Uuid, f64)>, agentpay_actors::ports::SearchFilters), SearchError> {
+        let parsed = query::parse(&q.text);
+        let mut filters = q.filters.clone();
+        let bound = |s: &Option<String>| -> Result<Option<i64>, SearchError> {
+            s.as_deref()
+                .map(|a| parse_decimal_price(a, currency).map_err(SearchError::Invalid))
+                .transpose()
+        };
+        if filters.min_price.is_none() {
+            filters.min_price = bound(&parsed.min).ok().flatten();
+        }
+        if filters.max_price.is_none() {
+            filters.max_price = bound(&parsed.max).ok().flatten();
+        }
+        let text = parsed.text;
+        let limit = self.candidates.max(q.limit) as i64;
+        let want_vector = q.mode != SearchMode::Text && !text.trim().is_empty();
+        let want_text = q.mode != SearchMode::Vector && !any_word(&text).is_empty();
+        if want_vector && self.embedder.is_none() && q.mode == SearchMode::Vector {
+            return Err(SearchError::Invalid(
+                "vector search needs an embedding model (embeddings.provider is none)".into(),
+            ));
+        }
+        let vector_stage = async {
+            let Some(embedder) = self.embedder.as_ref().filter(|_| want_vector) else {
+                return Ok(Vec::new());
+            };
+            let query = VectorQuery {
+                model: embedder.key(),
+                vector: embed_query(embedder.as_ref(), &text).await?,
+                limit,
+                ef_search: self.ef_search,
+                exact: false,
+            };
+            products::vector_candidates(&self.pool, merchant, query, &filters)
+                .await
+                .map_err(unavailable)
+        };
+        let text_stage = async {
+            if !want_text {
+                return Ok(Vec::new());
+            }
+            products::text_candidates(&self.pool, merchant, &any_word(&text), &filters, limit)
+                .await
+                .map_err(unavailable)
+        };
+        let (vector_ids, text_ids) = tokio::try_join!(vector_stage, text_stage)?;
+        let fused = if !want_vector && !want_text {
+            // Nothing to rank by (the query was only a price): the cheapest matches first.
+            let rows = products::list(&self.pool, merchant, &filters, Some(true), None, limit)
+                .await
+                .map_err(unavailable)?;
+            let mut rows: Vec<_> = rows
+                .into_iter()
+                .map(|p| (p.product.price_minor, p.id))
+                .collect();
+            rows.sort();
+            rows.into_iter().map(|(_, id)| (id, 0.0)).collect()
+        } else {
+            fuse(
+                &[(vector_ids, 1.0), (text_ids, self.text_weight)],
+                self.rrf_k,
+            )
+        };
+        Ok((fused, filters))
+    }
+
+    /// Searches `merchant`'s catalog.
+    pub async fn run(
+        &self,
+        merchant: MerchantId,
+        q: SearchQuery,
+    ) -> Result<Vec<ProductHit>, SearchError> {
+        if q.text.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::Invalid(format!(
+                "the query is longer than {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        let started = Instant::now();
+        let (currency, _) = products::catalog_settings(&self.pool, merchant)
+            .await
+            .map_err(unavailable)?;
+        let limit = q.limit.clamp(1, MAX_LIMIT);
+        let (ranked, _) = self.ranked(merchant, &q, currency).await?;
+        let top: Vec<(Uuid, f64)> = ranked.into_iter().take(limit).collect();
+        let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
+        let mut rows: HashMap<Uuid, StoredProduct> = products::by_ids(&self.pool, merchant, &ids)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let hits = top
+            .into_iter()
+            .filter_map(|(id, score)| rows.remove(&id).map(|p| hit(p, score)))
+            .collect();
+        if let Some(m) = &self.metrics {
+            m.catalog_search_duration_seconds
+                .with_label_values(&[mode_name(q.mode)])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        Ok(hits)
+    }
+
+    /// The `k` nearest products to `text` by vector alone, through the index (`exact` false) or
+    /// by an exact scan (`exact` true): the benchmark's recall measure.
+    pub async fn nearest(
+        &self,
+        merchant: MerchantId,
+        text: &str,
+        k: usize,
+        exact: bool,
+    ) -> Result<Vec<Uuid>, SearchError> {
+        let embedder = self
+            .embedder
+            .as_ref()
+            .ok_or_else(|| SearchError::Invalid("no embedding model is configured".into()))?;
+        let query = VectorQuery {
+            model: embedder.key(),
+            vector: embed_query(embedder.as_ref(), text).await?,
+            limit: k as i64,
+            ef_search: self.ef_search,
+            exact,
+        };
+        products::vector_candidates(&self.pool, merchant, query, &Default::default())
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// The vector of a query text.
+async fn embed_query(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>, SearchError> {
+    embedder
+        .embed(vec![text.to_string()])
+        .await
+        .map_err(|e| SearchError::Unavailable(e.to_string()))?
+        .pop()
+        .ok_or_else(|| SearchError::Unavailable("the embedder returned no vector".into()))
+}
+
+/// The label of a mode in metrics and reports.
+pub fn mode_name(mode: SearchMode) -> &'static str {
+    match mode {
+        SearchMode::Hybrid => "hybrid",
+        SearchMode::Vector => "vector",
+        SearchMode::Text => "text",
+    }
+}
+
+fn hit(p: StoredProduct, score: f64) -> ProductHit {
+    let product = p.product;
+    let money = |amount_minor| Money {
+        amount_minor,
+        currency: product.currency,
+    };
+    ProductHit {
+        price: money(product.price_minor),
+        compare_at_price: product.compare_at_minor.map(money),
+        external_id: product.external_id,
+        title: product.title,
+        brand: product.brand,
+        category: product.category,
+        stock: product.stock,
+        in_stock: product.in_stock,
+        url: product.url,
+        image_url: product.image_urls.into_iter().next(),
+        score,
+    }
+}
+
+impl CatalogSearch for PgCatalogSearch {
+    fn search(
+        &self,
+        merchant: MerchantId,
+        query: SearchQuery,
+    ) -> PortFuture<Result<Vec<ProductHit>, SearchError>> {
+        let this = self.clone();
+        Box::pin(async move { this.run(merchant, query).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_rewards_agreement_between_the_lists() {
+        let [a, b, c, d] = [1u128, 2, 3, 4].map(Uuid::from_u128);
+        let fused = fuse(&[(vec![a, b, c], 1.0), (vec![c, d], 1.0)], 60.0);
+        let order: Vec<Uuid> = fused.iter().map(|(id, _)| *id).collect();
+        // c is in both lists; a leads one list only; d is second in one list.
+        assert_eq!(order, vec![c, a, b, d]);
+        // A lighter second list cannot lift its own first above the first list's first.
+        let fused = fuse(&[(vec![a, b], 1.0), (vec![d, b], 0.5)], 60.0);
+        assert_eq!(fused[0].0, b);
+        assert_eq!(fused[1].0, a);
+    }
+
+    #[test]
+    fn any_word_drops_operators() {
+        assert_eq!(
+            any_word("red \"running\" -shoes"),
+            "red or running or shoes"
+        );
+        assert_eq!(any_word("  "), "");
+    }
+}

@@ -3,7 +3,7 @@
 //! reverse.
 //!
 //! Map:
-//! - [`cli`]: the `agentpay` command (`serve`, `migrate`, `merchant`, `config`).
+//! - [`cli`]: the `agentpay` command (`serve`, `migrate`, `merchant`, `config`, `import`, `eval`).
 //! - [`config`]: layered, typed, validated settings; secrets from the environment only.
 //! - [`telemetry`]: tracing setup (pretty or JSON logs).
 //! - [`startup`]: `Application::build` / `run_until_stopped` (with graceful shutdown).
@@ -12,6 +12,9 @@
 //!   WebSocket session actor and the SSE fallback.
 //! - [`merchants`]: merchant and API-key rules shared by the HTTP API and the CLI.
 //! - [`store`]: Postgres pool, migrations and queries.
+//! - [`catalog`]: products, imports (CSV, JSON, Polar), the embedding indexer, hybrid search and
+//!   its relevance evaluation.
+//! - [`embed`]: embedders (local all-MiniLM-L6-v2 with candle, OpenAI).
 //! - [`metrics`]: the app's Prometheus registry.
 
 pub mod catalog;

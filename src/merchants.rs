@@ -31,6 +31,8 @@ pub struct Merchant {
     pub currency: Currency,
     /// Browser origins allowed to use its publishable keys.
     pub allowed_origins: Vec<String>,
+    /// Language of its catalog's full-text search (a Postgres text search configuration).
+    pub catalog_language: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -312,6 +314,8 @@ pub struct MerchantPatch {
     pub currency: Option<String>,
     /// New origins (replaces the list).
     pub allowed_origins: Option<Vec<String>>,
+    /// New catalog language (`english`, `french`, `german`, `spanish`, `simple`, ...).
+    pub catalog_language: Option<String>,
 }
 
 /// A created merchant with its first keys, each shown once.
@@ -364,7 +368,36 @@ pub async fn update(
         .as_deref()
         .map(validate_origins)
         .transpose()?;
-    Ok(store::merchants::update(pool, id, name.as_deref(), currency, origins.as_deref()).await?)
+    let language = patch
+        .catalog_language
+        .as_deref()
+        .map(|l| {
+            let l = l.trim().to_ascii_lowercase();
+            if l.is_empty() || l.len() > 63 || !l.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                Err(ValidationError::new(
+                    "catalog_language",
+                    "must be a text search configuration name such as english, french, german, spanish or simple",
+                ))
+            } else {
+                Ok(l)
+            }
+        })
+        .transpose()?;
+    match store::merchants::update(
+        pool,
+        id,
+        name.as_deref(),
+        currency,
+        origins.as_deref(),
+        language.as_deref(),
+    )
+    .await
+    {
+        Err(StoreError::Conflict(m)) if language.is_some() => {
+            Err(ValidationError::new("catalog_language", m).into())
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Issues a new key of `kind` for a merchant (rotation: issue, deploy, then revoke the old one).

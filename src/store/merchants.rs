@@ -16,6 +16,7 @@ fn merchant_from_row(row: &PgRow) -> Result<Merchant, StoreError> {
             .parse::<Currency>()
             .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?,
         allowed_origins: row.try_get("allowed_origins")?,
+        catalog_language: row.try_get("catalog_language")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -50,7 +51,7 @@ pub async fn insert_with_keys(
     let id = Uuid::new_v4();
     let row = sqlx::query(
         "INSERT INTO merchants (id, name, currency, allowed_origins) VALUES ($1, $2, $3, $4) \
-         RETURNING id, name, currency, allowed_origins, created_at, updated_at",
+         RETURNING id, name, currency, allowed_origins, catalog_language::text AS catalog_language, created_at, updated_at",
     )
     .bind(id)
     .bind(name)
@@ -86,7 +87,7 @@ pub async fn insert_with_keys(
 
 /// One merchant by id.
 pub async fn get(pool: &PgPool, id: MerchantId) -> Result<Merchant, StoreError> {
-    let row = sqlx::query("SELECT id, name, currency, allowed_origins, created_at, updated_at FROM merchants WHERE id = $1")
+    let row = sqlx::query("SELECT id, name, currency, allowed_origins, catalog_language::text AS catalog_language, created_at, updated_at FROM merchants WHERE id = $1")
         .bind(id.0)
         .fetch_optional(pool)
         .await?
@@ -97,7 +98,7 @@ pub async fn get(pool: &PgPool, id: MerchantId) -> Result<Merchant, StoreError> 
 /// Every merchant, oldest first (operators' listing).
 pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<Merchant>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, name, currency, allowed_origins, created_at, updated_at FROM merchants \
+        "SELECT id, name, currency, allowed_origins, catalog_language::text AS catalog_language, created_at, updated_at FROM merchants \
          ORDER BY created_at, id LIMIT $1",
     )
     .bind(limit)
@@ -106,30 +107,59 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<Merchant>, StoreError
     rows.iter().map(merchant_from_row).collect()
 }
 
-/// Updates the given fields; `None` leaves a field unchanged.
+/// Updates the given fields; `None` leaves a field unchanged. A new catalog language (a Postgres
+/// text search configuration) re-indexes the merchant's products for full-text search in the
+/// same transaction; an unknown one is `Conflict`.
 pub async fn update(
     pool: &PgPool,
     id: MerchantId,
     name: Option<&str>,
     currency: Option<Currency>,
     origins: Option<&[String]>,
+    catalog_language: Option<&str>,
 ) -> Result<Merchant, StoreError> {
+    let mut tx = pool.begin().await?;
+    if let Some(language) = catalog_language {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1)")
+                .bind(language)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !known {
+            return Err(StoreError::Conflict(format!(
+                "{language:?} is not a text search configuration of this database"
+            )));
+        }
+    }
     let row = sqlx::query(
         "UPDATE merchants SET \
            name = COALESCE($2, name), \
            currency = COALESCE($3, currency), \
            allowed_origins = COALESCE($4, allowed_origins), \
+           catalog_language = COALESCE($5::text::regconfig, catalog_language), \
            updated_at = now() \
          WHERE id = $1 \
-         RETURNING id, name, currency, allowed_origins, created_at, updated_at",
+         RETURNING id, name, currency, allowed_origins, catalog_language::text AS catalog_language, created_at, updated_at",
     )
     .bind(id.0)
     .bind(name)
     .bind(currency.map(|c| c.code().to_string()))
     .bind(origins)
-    .fetch_optional(pool)
+    .bind(catalog_language)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
+    if catalog_language.is_some() {
+        sqlx::query(
+            "UPDATE products SET search_language = m.catalog_language FROM merchants m \
+             WHERE m.id = $1 AND products.merchant_id = $1 \
+               AND products.search_language <> m.catalog_language",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     merchant_from_row(&row)
 }
 
@@ -139,7 +169,8 @@ pub async fn find_by_key_hash(
     hash: &[u8; 32],
 ) -> Result<Option<(Merchant, ApiKeyId, KeyKind)>, StoreError> {
     let row = sqlx::query(
-        "SELECT m.id, m.name, m.currency, m.allowed_origins, m.created_at, m.updated_at, \
+        "SELECT m.id, m.name, m.currency, m.allowed_origins, \
+                m.catalog_language::text AS catalog_language, m.created_at, m.updated_at, \
                 k.id AS key_id, k.kind \
          FROM api_keys k JOIN merchants m ON m.id = k.merchant_id \
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL",

@@ -780,3 +780,52 @@ async fn the_server_indexes_and_searches_with_openai_embeddings() {
     assert_eq!(results[0]["external_id"], nearest);
     assert_eq!(texts[1], json!(["zzz"]));
 }
+
+#[actix_web::test]
+async fn the_catalog_language_decides_how_words_are_matched() {
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+    })
+    .await;
+    let m = app.create_merchant("Shop", &[]).await;
+    let key = m.secret_key.as_str();
+    let merchant: Value = app
+        .get("/v1/merchant", Some(key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(merchant["catalog_language"], "english");
+    let res = app
+        .post_json(
+            "/v1/products",
+            Some(key),
+            &product("TENT", "The Tent", 10000),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    // English drops "the" as a stop word: it matches nothing.
+    let text = json!({"query": "the", "mode": "text"});
+    assert!(search(&app, key, text.clone()).await.is_empty());
+    // "simple" keeps every word; existing products are re-indexed at once.
+    let res = app
+        .patch_json("/v1/merchant", key, &json!({"catalog_language": "simple"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let merchant: Value = res.json().await.unwrap();
+    assert_eq!(merchant["catalog_language"], "simple");
+    assert_eq!(ids(&search(&app, key, text).await), vec!["TENT"]);
+    // An unknown language changes nothing.
+    let res = app
+        .patch_json("/v1/merchant", key, &json!({"catalog_language": "klingon"}))
+        .await;
+    let body = assert_error(res, 422, "invalid_field").await;
+    assert_eq!(body["error"]["field"], "catalog_language");
+    let merchant: Value = app
+        .get("/v1/merchant", Some(key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(merchant["catalog_language"], "simple");
+}

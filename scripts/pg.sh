@@ -19,14 +19,17 @@
 #   AGENTPAY_PG_DIR   cluster folder (default <repo>/.data/postgres; git-ignored)
 #   AGENTPAY_PG_PORT  TCP port on 127.0.0.1 (default 54329, not Postgres' 5432)
 #   AGENTPAY_PG_DB    database created for the product (default agentpay)
+#   AGENTPAY_PG_SHARED_BUFFERS  Postgres shared_buffers (default 512MB: a 50,000-product
+#                     catalog's vectors and their HNSW index stay in memory)
 set -euo pipefail
 
 PG_WHEEL_VERSION=0.1.6
 # The wheel's vector.so is compiled for its build machine's CPU (pgvector's default
 # -march=native) and dies with SIGILL on CPUs without AVX-512 as soon as a vector has 8 or more
-# dimensions. It is rebuilt here, portably, from Debian's pgvector source (the Debian package
-# archive is a registry this machine may reach), with the two PostgreSQL 18 API fixes of
-# pgvector 0.8.1. The SQL of the wheel's 0.8.2 is unchanged since 0.8.0.
+# dimensions. It is rebuilt here, for this machine's CPU (-march=native, on the machine that runs
+# it), from Debian's pgvector source (the Debian package archive is a registry this machine may
+# reach), with the two PostgreSQL 18 API fixes of pgvector 0.8.1. The SQL of the wheel's 0.8.2
+# is unchanged since 0.8.0.
 PGVECTOR_SRC_VERSION=0.8.0
 PGVECTOR_SRC_URL="http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_${PGVECTOR_SRC_VERSION}.orig.tar.gz"
 PGVECTOR_SRC_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
@@ -78,13 +81,13 @@ reachable_dir() {
   echo "$real"
 }
 
-# Builds a portable vector.so into the distribution (once; a marker file records it).
+# Builds vector.so for this machine into the distribution (once; a marker file records it).
 portable_vector() {
-  local marker="$DIST/.vector-portable-$PGVECTOR_SRC_VERSION"
+  local marker="$DIST/.vector-built-$PGVECTOR_SRC_VERSION-$(uname -m)-native"
   [ -f "$marker" ] && return
   command -v make >/dev/null && command -v cc >/dev/null \
     || die "building pgvector needs make and a C compiler: apt-get install -y make gcc"
-  log "building a portable pgvector $PGVECTOR_SRC_VERSION (the wheel's needs AVX-512)"
+  log "building pgvector $PGVECTOR_SRC_VERSION for this CPU (the wheel's needs AVX-512)"
   local work="$DATA_ROOT/pgvector-build"
   rm -rf "$work" && mkdir -p "$work/shim"
   local tarball="$DATA_ROOT/wheel/pgvector_${PGVECTOR_SRC_VERSION}.orig.tar.gz"
@@ -103,7 +106,7 @@ portable_vector() {
   sed -i 's/buildstate->tupdesc->attrs\[0\].atttypid/TupleDescAttr(buildstate->tupdesc, 0)->atttypid/' "$src/src/ivfbuild.c"
   # The wheel's headers were made on a glibc that had xlocale.h.
   echo '#include <locale.h>' > "$work/shim/xlocale.h"
-  make -s -C "$src" PG_CONFIG="$DIST/pgserver/pginstall/bin/pg_config" OPTFLAGS="" \
+  make -s -C "$src" PG_CONFIG="$DIST/pgserver/pginstall/bin/pg_config" OPTFLAGS="-march=native" \
     PG_CPPFLAGS="-I$work/shim" -j2 >"$work/build.log" 2>&1 \
     || die "building pgvector failed; see $work/build.log"
   install -m 755 "$src/vector.so" "$DIST/pgserver/pginstall/lib/postgresql/vector.so"
@@ -132,7 +135,7 @@ bin_dir() {
   local bin="$DIST/pgserver/pginstall/bin"
   if [ "$(id -u)" -eq 0 ] && ! runuser -u "$PG_USER_OS" -- test -x "$bin/postgres" 2>/dev/null; then
     local real=/var/lib/agentpay-pg/dist
-    if [ ! -x "$real/pgserver/pginstall/bin/postgres" ] || [ ! -f "$real/.vector-portable-$PGVECTOR_SRC_VERSION" ]; then
+    if [ ! -x "$real/pgserver/pginstall/bin/postgres" ] || [ ! -f "$real/.vector-built-$PGVECTOR_SRC_VERSION-$(uname -m)-native" ]; then
       mkdir -p /var/lib/agentpay-pg && chmod 755 /var/lib/agentpay-pg
       rm -rf "$real" && cp -a "$DIST" "$real" && chmod -R a+rX "$real"
     fi
@@ -170,7 +173,7 @@ cmd_start() {
     # `9>&-`: the server must not inherit the lock, or it would hold it for its whole life.
     # TCP on loopback only, no Unix socket (its path length limit bites in deep project folders).
     as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=400 -c fsync=on" \
+      -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=400 -c fsync=on -c shared_buffers=${AGENTPAY_PG_SHARED_BUFFERS:-512MB}" \
       start >/dev/null 9>&- || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start (log: $dir/postgres.log)"; }
     log "started on 127.0.0.1:$PORT ($data)"
   fi

@@ -203,8 +203,9 @@ impl PgCatalogSearch {
         Ok(hits)
     }
 
-    /// The `k` nearest products to `text` by vector alone, through the index (`exact` false) or
-    /// by an exact scan (`exact` true): the benchmark's recall measure.
+    /// The `k` nearest products to `text` by vector alone, as the vector stage of a search finds
+    /// them (its candidates through the index, best first; `exact` false) or by an exact scan
+    /// (`exact` true): the benchmark's recall measure.
     pub async fn nearest(
         &self,
         merchant: MerchantId,
@@ -216,16 +217,19 @@ impl PgCatalogSearch {
             .embedder
             .as_ref()
             .ok_or_else(|| SearchError::Invalid("no embedding model is configured".into()))?;
+        // As in a search: the index gives the stage's candidates, the best k of them count.
         let query = VectorQuery {
             model: embedder.key(),
             vector: embed_query(embedder.as_ref(), text).await?,
-            limit: k as i64,
+            limit: k.max(self.candidates) as i64,
             ef_search: self.ef_search,
             exact,
         };
-        products::vector_candidates(&self.pool, merchant, query, &Default::default())
+        let mut ids = products::vector_candidates(&self.pool, merchant, query, &Default::default())
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        ids.truncate(k);
+        Ok(ids)
     }
 }
 

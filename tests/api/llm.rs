@@ -450,7 +450,15 @@ async fn a_real_llama_cpp_server_streams_a_reply_through_a_websocket_conversatio
     let url = real_model_server();
 
     // The client alone: text, usage, a stop reason, over the real server's SSE.
-    let client = OpenAiClient::new(&url, "smollm2", None, Dialect::Compatible, timeouts()).unwrap();
+    // A real model on a CPU shared with the rest of the suite (the catalog tests embed
+    // products at the same time): the deployment's own timeouts, not the fakes' tight ones.
+    let real_timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        first_byte: Duration::from_secs(30),
+        idle: Duration::from_secs(30),
+    };
+    let client =
+        OpenAiClient::new(&url, "smollm2", None, Dialect::Compatible, real_timeouts).unwrap();
     let mut req = request();
     req.tools.clear();
     req.max_tokens = 24;

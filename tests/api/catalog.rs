@@ -450,6 +450,43 @@ async fn the_cli_imports_a_file_with_a_summary_and_exact_row_errors() {
     assert!(stdout.contains("row 2 (line 3) [A-2]: price:"), "{stdout}");
     assert!(stdout.contains("row 6 (line 7)"), "{stdout}");
     assert!(stdout.contains("nothing written"), "{stdout}");
+
+    // JSON Lines and a Polar export, told apart by the file and its shape.
+    let lines = dir.path().join("more.jsonl");
+    std::fs::write(
+        &lines,
+        format!(
+            "{}\n{}\n",
+            product("J-1", "Jug", 900),
+            product("J-2", "Jar", 700)
+        ),
+    )
+    .unwrap();
+    let polar = dir.path().join("polar-export.json");
+    std::fs::write(
+        &polar,
+        json!([{"id": "pol-9", "name": "Course", "is_archived": false,
+                "prices": [{"amount_type": "fixed", "price_amount": 4900, "price_currency": "usd"}],
+                "medias": []}])
+        .to_string(),
+    )
+    .unwrap();
+    for (file, policy, created) in [
+        (&lines, "atomic", "created:   2"),
+        (&polar, "partial", "created:   1"),
+    ] {
+        let out = run(file, policy);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains(created), "{stdout}");
+    }
+    let course: Value = app
+        .get("/v1/products/pol-9", Some(&m.secret_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(course["price"], 4900);
 }
 
 #[actix_web::test]

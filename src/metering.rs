@@ -117,10 +117,19 @@ impl PgMetering {
                 Ok((today, this_month)) => {
                     let mut e = spend.entry(merchant).or_insert_with(|| Self::fresh(now));
                     let day = now.date_naive();
+                    let month = (day.year(), day.month());
+                    // Charges recorded here while the query ran may be missing from its answer:
+                    // never let a reload lower what this process has already counted.
+                    let today = if e.day == day { today.max(e.today) } else { today };
+                    let this_month = if e.month == month {
+                        this_month.max(e.this_month)
+                    } else {
+                        this_month
+                    };
                     *e = Entry {
                         day,
                         today,
-                        month: (day.year(), day.month()),
+                        month,
                         this_month,
                         loaded_at: Some(Instant::now()),
                         loading: false,

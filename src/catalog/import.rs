@@ -7,7 +7,7 @@
 
 use super::csv::{CsvParser, CsvRecord};
 use super::json_stream::{JsonItem, JsonSplitter};
-use super::product::{FieldError, ProductInput, parse_decimal_price};
+use super::product::{FieldError, KEYS, ProductInput, parse_decimal_price};
 use crate::store::StoreError;
 use crate::store::products::{self, WriteCounts};
 use agentpay_actors::{Currency, MerchantId};
@@ -163,23 +163,10 @@ enum Column {
     Attribute(String),
 }
 
-const CSV_FIELDS: &[&str] = &[
-    "external_id",
-    "title",
-    "description",
-    "brand",
-    "category",
-    "tags",
-    "price",
-    "currency",
-    "compare_at_price",
-    "variants",
-    "image_urls",
-    "url",
-    "stock",
-    "in_stock",
-    "active",
-];
+/// CSV columns: the JSON shape's keys, except `attributes` (one `attr.<name>` column each).
+fn csv_fields() -> impl Iterator<Item = &'static str> {
+    KEYS.iter().copied().filter(|k| *k != "attributes")
+}
 
 impl Decoder {
     /// A decoder for `format`; products without a currency get `currency` (the store's).
@@ -381,12 +368,12 @@ fn parse_header(fields: &[String]) -> Result<Vec<Column>, ImportError> {
                 ));
             }
             Column::Attribute(attr.to_string())
-        } else if let Some(f) = CSV_FIELDS.iter().find(|f| **f == name) {
+        } else if let Some(f) = csv_fields().find(|f| *f == name) {
             Column::Field(f)
         } else {
             return Err(ImportError::Malformed(format!(
                 "the CSV header has an unknown column {name:?}; columns are {} and attr.<name>",
-                CSV_FIELDS.join(", ")
+                csv_fields().collect::<Vec<_>>().join(", ")
             )));
         };
         if columns.contains(&column) {

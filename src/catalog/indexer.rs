@@ -109,9 +109,9 @@ pub fn spawn(
                 Ok(0) => {
                     failures = 0;
                     h.set_error(None);
-                    if let Ok(pending) = products::pending_total(&pool, embedder.key()).await {
-                        metrics.catalog_embeddings_pending.set(pending);
-                    }
+                    // Nothing was left to lock: no second scan of the catalog to count it (rows
+                    // another server is embedding right now are its to report).
+                    metrics.catalog_embeddings_pending.set(0);
                     let _ = tokio::time::timeout(interval, h.wake.notified()).await;
                 }
                 Ok(n) => {

@@ -96,7 +96,7 @@ pub struct ProductInput {
 }
 
 /// Keys of the product JSON shape.
-const KEYS: &[&str] = &[
+pub const KEYS: &[&str] = &[
     "external_id",
     "title",
     "description",

@@ -12,6 +12,15 @@ use agentpay_actors::ports::{EmbedError, Embedder, SearchMode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// A server without an embedding model (full-text search only): for tests that do not search
+/// by meaning, so they do not wait for the indexer.
+async fn spawn_text_only_app() -> TestApp {
+    spawn_app_with(|env| {
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+    })
+    .await
+}
+
 fn product(id: &str, title: &str, price: i64) -> Value {
     json!({"external_id": id, "title": title, "price": price, "currency": "USD"})
 }
@@ -71,10 +80,7 @@ fn ids(results: &[Value]) -> Vec<String> {
 
 #[actix_web::test]
 async fn products_are_created_read_listed_updated_and_deleted() {
-    let app = spawn_app_with(|env| {
-        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
-    })
-    .await;
+    let app = spawn_text_only_app().await;
     let m = app.create_merchant("Shop", &[]).await;
     let key = m.secret_key.as_str();
     let mut tee = product("TEE-1", "Organic Tee", 1999);
@@ -204,10 +210,7 @@ const BAD_CSV: &str = "external_id,title,price,currency,attr.color\n\
 
 #[actix_web::test]
 async fn a_csv_import_reports_every_bad_row_and_the_policy_decides_what_is_kept() {
-    let app = spawn_app_with(|env| {
-        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
-    })
-    .await;
+    let app = spawn_text_only_app().await;
     let m = app.create_merchant("Shop", &[]).await;
     let key = m.secret_key.as_str();
 
@@ -317,10 +320,7 @@ async fn a_csv_import_reports_every_bad_row_and_the_policy_decides_what_is_kept(
 
 #[actix_web::test]
 async fn json_bulk_and_polar_imports_upsert_by_external_id() {
-    let app = spawn_app_with(|env| {
-        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
-    })
-    .await;
+    let app = spawn_text_only_app().await;
     let m = app.create_merchant("Shop", &[]).await;
     let key = m.secret_key.as_str();
     let batch = json!([product("P-1", "Lamp", 3000), product("P-2", "Desk", 15000)]);
@@ -820,10 +820,7 @@ async fn the_server_indexes_and_searches_with_openai_embeddings() {
 
 #[actix_web::test]
 async fn the_catalog_language_decides_how_words_are_matched() {
-    let app = spawn_app_with(|env| {
-        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
-    })
-    .await;
+    let app = spawn_text_only_app().await;
     let m = app.create_merchant("Shop", &[]).await;
     let key = m.secret_key.as_str();
     let merchant: Value = app

@@ -318,32 +318,9 @@ pub struct ProviderSettings {
     pub fast_model: String,
 }
 
-/// Model providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LlmProvider {
-    /// The simulated model (no AI).
-    Simulated,
-    /// Anthropic Messages (`ANTHROPIC_API_KEY`).
-    Anthropic,
-    /// OpenAI Chat Completions (`OPENAI_API_KEY`).
-    Openai,
-    /// An OpenAI-compatible server (llama.cpp, Ollama, vLLM); `OPENAI_COMPATIBLE_API_KEY` if it
-    /// wants one.
-    OpenaiCompatible,
-}
-
-impl LlmProvider {
-    /// Its configuration name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Simulated => "simulated",
-            Self::Anthropic => "anthropic",
-            Self::Openai => "openai",
-            Self::OpenaiCompatible => "openai_compatible",
-        }
-    }
-}
+/// Model providers: the core's one provider enum (`simulated`, `anthropic`, `openai`,
+/// `openai_compatible`; the last reads `OPENAI_COMPATIBLE_API_KEY` if its server wants one).
+pub use agentpay_actors::ports::ProviderKind as LlmProvider;
 
 /// `[llm.simulated]`
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -9,11 +9,7 @@ use std::collections::BTreeMap;
 pub const MAX_INSTRUCTIONS_CHARS: usize = 4000;
 /// Longest policy text, in characters.
 pub const MAX_POLICY_CHARS: usize = 2000;
-/// Model roles a merchant may choose a provider for.
-pub const MODEL_ROLES: &[&str] = &["main", "fast"];
-
-/// Providers a merchant may prefer for a role (tried first when the deployment configures it).
-pub const MODEL_PROVIDERS: &[&str] = &["anthropic", "openai", "openai_compatible", "simulated"];
+use crate::ports::model::{ModelRole, ProviderKind};
 
 /// How the assistant sounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -237,21 +233,23 @@ impl AgentConfig {
             check_text(&format!("rules.declined_topics[{i}]"), t, 100, true)?;
         }
         for (role, model) in &self.models {
-            if !MODEL_ROLES.contains(&role.as_str()) {
+            if !ModelRole::ALL.iter().any(|r| r.as_str() == role) {
+                let roles: Vec<_> = ModelRole::ALL.iter().map(|r| r.as_str()).collect();
                 return Err(err(
                     format!("models.{role}"),
                     format!(
                         "unknown model role {role:?}; roles are {}",
-                        MODEL_ROLES.join(", ")
+                        roles.join(", ")
                     ),
                 ));
             }
-            if !MODEL_PROVIDERS.contains(&model.as_str()) {
+            if ProviderKind::parse(model).is_none() {
+                let providers: Vec<_> = ProviderKind::ALL.iter().map(|p| p.as_str()).collect();
                 return Err(err(
                     format!("models.{role}"),
                     format!(
                         "unknown provider {model:?}; providers are {}",
-                        MODEL_PROVIDERS.join(", ")
+                        providers.join(", ")
                     ),
                 ));
             }
@@ -290,6 +288,14 @@ impl AgentConfig {
             }
         }
         Ok(())
+    }
+
+    /// The provider the merchant prefers for `role`, if any (a validated configuration only
+    /// holds known roles and providers; anything else reads as no preference).
+    pub fn preferred_provider(&self, role: ModelRole) -> Option<ProviderKind> {
+        self.models
+            .get(role.as_str())
+            .and_then(|p| ProviderKind::parse(p))
     }
 
     /// The system prompt for this configuration, after the deployment's base prompt.

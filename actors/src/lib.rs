@@ -9,6 +9,7 @@
 //! Modules:
 //! - [`ids`]: newtype identifiers (`MerchantId`, `ConversationId`, `MessageId`, ...).
 //! - [`money`]: integer minor units with an ISO 4217 currency code.
+//! - [`cart`]: the cart (lines at catalog prices, integer totals).
 //! - [`ports`]: traits the edges implement (`Clock`, `ConversationStore`, `ModelClient`).
 //! - [`model`]: model implementations that live in the core (the simulated model).
 //! - [`conversation`]: `ConversationActor`, its messages and events, `ConversationRegistry`.
@@ -18,6 +19,7 @@
 //! - `memory` (tests): an in-memory `ConversationStore`.
 
 pub mod agent;
+pub mod cart;
 pub mod conversation;
 pub mod ids;
 pub mod merchant;

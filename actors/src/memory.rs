@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 struct Conv {
     last_seq: i64,
     messages: Vec<StoredMessage>,
+    state: crate::conversation::SessionState,
 }
 
 /// The store. `fail_writes` makes every write fail, to test error paths; `commit_delay` makes
@@ -76,6 +77,7 @@ impl ConversationStore for MemoryStore {
                 merchant_id: MerchantId(uuid::Uuid::nil()),
                 last_seq: c.last_seq,
                 recent: done[done.len().saturating_sub(history)..].to_vec(),
+                state: c.state.clone(),
             }
         });
         Box::pin(async move { res })
@@ -184,7 +186,8 @@ impl ConversationStore for MemoryStore {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        charge: Option<crate::ports::metering::Charge>,
+        charges: Vec<crate::ports::metering::Charge>,
+        state: Option<crate::conversation::SessionState>,
     ) -> PortFuture<Result<i64, PersistError>> {
         let res = self.write(id, |c| {
             c.last_seq += 1;
@@ -192,11 +195,23 @@ impl ConversationStore for MemoryStore {
             if let Some(m) = c.messages.iter_mut().find(|m| m.id == message_id) {
                 m.text = text;
                 m.status = status;
-                m.usage = charge.map(|c| c.usage);
+                m.usage = crate::ports::metering::total_usage(&charges);
                 m.end_seq = Some(seq);
+            }
+            if let Some(state) = state {
+                c.state = state;
             }
             seq
         });
+        Box::pin(async move { res })
+    }
+
+    fn save_state(
+        &self,
+        id: ConversationId,
+        state: crate::conversation::SessionState,
+    ) -> PortFuture<Result<(), PersistError>> {
+        let res = self.write(id, |c| c.state = state);
         Box::pin(async move { res })
     }
 

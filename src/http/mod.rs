@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod protocol;
 pub mod routes;
 pub mod state;
+pub mod wire;
 pub mod ws;
 
 use actix_web::{HttpResponse, web};

@@ -10,14 +10,15 @@
 
 use super::protocol::{ClientFrame, MessageLimits, parse_client_frame};
 use super::state::AppState;
+use super::wire::{Frame, close_for};
 use crate::merchants::hash_key;
 use crate::store::{self, StoreError};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use agentpay_actors::conversation::{
-    AskError, CancelReply, ConversationError, ConversationRegistry, PostUserMessage, ServerEvent,
-    Signal, Subscribe, SubscriberId, Unsubscribe,
+    AskError, CancelReply, ConversationError, ConversationEvent, ConversationRegistry,
+    PostUserMessage, Signal, Subscribe, SubscriberId, Unsubscribe,
 };
 use agentpay_actors::ids::{ConversationId, MessageId};
 use futures_util::StreamExt;
@@ -27,22 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-/// The subprotocol a client may offer (with its token as a second entry).
-pub const SUBPROTOCOL: &str = "agentpay.v1";
-
-/// Close codes (documented in docs/protocol.md).
-pub mod close {
-    /// No valid visitor token for this conversation.
-    pub const UNAUTHORIZED: u16 = 4001;
-    /// No such conversation.
-    pub const NOT_FOUND: u16 = 4004;
-    /// Policy: too slow to read, or silent past the heartbeat timeout.
-    pub const POLICY: u16 = 4008;
-    /// Server error.
-    pub const INTERNAL: u16 = 1011;
-    /// The server is restarting; reconnect with `after`.
-    pub const RESTARTING: u16 = 1012;
-}
+pub use super::wire::{SUBPROTOCOL, close};
 
 /// Per-connection settings, copied from `[websocket]` and `[conversation]`.
 #[derive(Debug, Clone, Copy)]
@@ -105,16 +91,13 @@ pub struct WsSession {
 struct Tagged(u64, Option<Signal>);
 
 impl WsSession {
-    fn enqueue_event(&mut self, ev: &ServerEvent, ctx: &mut Context<Self>) {
+    fn enqueue_frame(&mut self, frame: &Frame<'_>, ctx: &mut Context<Self>) {
         self.state
             .metrics
             .websocket_frames_sent_total
-            .with_label_values(&[ev.kind()])
+            .with_label_values(&[frame.kind()])
             .inc();
-        match serde_json::to_string(ev) {
-            Ok(text) => self.enqueue(text, ctx),
-            Err(e) => tracing::error!(error = %e, "could not serialize an event"),
-        }
+        self.enqueue(frame.to_json(), ctx);
     }
 
     fn enqueue(&mut self, frame: String, ctx: &mut Context<Self>) {
@@ -168,27 +151,28 @@ impl WsSession {
         }
         if let Some(p) = self.pending.take() {
             self.last_delta_at = Instant::now();
-            let ev = ServerEvent::Delta {
+            let frame = Frame::Delta {
                 message_id: p.message_id,
-                text: p.text,
+                text: &p.text,
                 index: p.index,
             };
-            self.enqueue_event(&ev, ctx);
+            self.enqueue_frame(&frame, ctx);
         }
     }
 
-    fn on_event(&mut self, ev: ServerEvent, ctx: &mut Context<Self>) {
-        if let ServerEvent::Delta {
+    fn on_event(&mut self, ev: &ConversationEvent, ctx: &mut Context<Self>) {
+        if let ConversationEvent::Delta {
             message_id,
             text,
             index,
         } = ev
         {
+            let (message_id, index) = (*message_id, *index);
             match self.pending.as_mut() {
                 Some(p)
                     if p.message_id == message_id && p.index + p.text.chars().count() == index =>
                 {
-                    p.text.push_str(&text);
+                    p.text.push_str(text);
                     self.state.metrics.websocket_deltas_coalesced_total.inc();
                 }
                 _ => {
@@ -196,7 +180,7 @@ impl WsSession {
                     self.pending = Some(PendingDelta {
                         message_id,
                         index,
-                        text,
+                        text: text.clone(),
                     });
                 }
             }
@@ -222,17 +206,17 @@ impl WsSession {
         if let Some(seq) = ev.seq() {
             self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
         }
-        if let ServerEvent::Hello { last_seq, .. } = ev
+        if let ConversationEvent::Hello { last_seq, .. } = ev
             && self.last_seq.is_none()
         {
-            self.last_seq = Some(last_seq);
+            self.last_seq = Some(*last_seq);
         }
-        self.enqueue_event(&ev, ctx);
+        self.enqueue_frame(&Frame::from(ev), ctx);
     }
 
     fn send_error(&mut self, code: &str, message: impl Into<String>, ctx: &mut Context<Self>) {
         self.flush_delta(ctx);
-        self.enqueue_event(&ServerEvent::error(code, message), ctx);
+        self.enqueue_frame(&Frame::error(code, &message.into()), ctx);
     }
 
     /// Closes after writing what is queued.
@@ -328,10 +312,10 @@ impl WsSession {
             Err(limited) => {
                 // Nothing was stored; the visitor may send it again after the wait.
                 act.flush_delta(ctx);
-                act.enqueue_event(
-                    &ServerEvent::Error {
-                        code: "rate_limited".into(),
-                        message: "too many messages; wait a moment before sending again".into(),
+                act.enqueue_frame(
+                    &Frame::Error {
+                        code: "rate_limited",
+                        message: "too many messages; wait a moment before sending again",
                         retry_after_ms: Some(
                             u64::try_from(limited.retry_after.as_millis()).unwrap_or(u64::MAX),
                         ),
@@ -367,7 +351,7 @@ impl WsSession {
     fn handle_frame(&mut self, raw: &str, ctx: &mut Context<Self>) {
         match parse_client_frame(raw, self.settings.limits) {
             Err(e) => self.send_error(e.code, e.message, ctx),
-            Ok(ClientFrame::Ping) => self.enqueue_event(&ServerEvent::Pong, ctx),
+            Ok(ClientFrame::Ping) => self.enqueue_frame(&Frame::Pong, ctx),
             Ok(ClientFrame::UserMessage { client_id, text }) => self.post(client_id, text, ctx),
             Ok(ClientFrame::Cancel) => {
                 // do_send: it ignores mailbox capacity, so a cancel is never refused; it is lost
@@ -479,11 +463,11 @@ impl StreamHandler<Tagged> for WsSession {
             return;
         }
         match signal {
-            Some(Signal::Event(ev)) => {
-                let ev = std::sync::Arc::try_unwrap(ev).unwrap_or_else(|shared| (*shared).clone());
-                self.on_event(ev, ctx)
+            Some(Signal::Event(ev)) => self.on_event(&ev, ctx),
+            Some(Signal::Close(cause)) => {
+                let (code, reason) = close_for(cause);
+                self.close(ctx, code, reason);
             }
-            Some(Signal::Close { code, reason }) => self.close(ctx, code, reason),
             None => {
                 // The conversation actor went away (it crashed or restarted): tell the client
                 // and resubscribe; the registry starts a fresh actor and replays what was missed.

@@ -9,7 +9,7 @@ use super::http::{self, Decoder, Timeouts};
 use super::sse::SseEvent;
 use crate::config::Secret;
 use agentpay_actors::ports::model::{
-    ChatRole, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, StopReason, Usage,
+    ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Role, StopReason, Usage,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
@@ -61,13 +61,13 @@ impl AnthropicClient {
         let messages: Vec<Value> = request
             .messages
             .iter()
-            .skip_while(|m| m.role != ChatRole::User)
+            .skip_while(|m| m.role != Role::User)
             .map(|m| {
                 let role = match m.role {
-                    ChatRole::User => "user",
-                    ChatRole::Assistant => "assistant",
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
                 };
-                json!({"role": role, "content": m.text})
+                json!({"role": role, "content": m.joined_text()})
             })
             .collect();
         let mut body = json!({

@@ -19,14 +19,7 @@ use reliable::{Breaker, BreakerPolicy, ChainObserver, FallbackChain, Link, Retry
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What a model is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Replies to visitors.
-    Main,
-    /// Cheap calls: classification, summaries.
-    Fast,
-}
+pub use agentpay_actors::ports::ModelRole as Role;
 
 /// One provider's client for `role`, from its settings and key.
 pub fn provider(

@@ -7,7 +7,7 @@ use super::http::{self, Decoder, Timeouts};
 use super::sse::SseEvent;
 use crate::config::Secret;
 use agentpay_actors::ports::model::{
-    ChatRole, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, StopReason, Usage,
+    ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Role, StopReason, Usage,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
@@ -61,10 +61,10 @@ impl OpenAiClient {
         }
         for m in &request.messages {
             let role = match m.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
+                Role::User => "user",
+                Role::Assistant => "assistant",
             };
-            messages.push(json!({"role": role, "content": m.text}));
+            messages.push(json!({"role": role, "content": m.joined_text()}));
         }
         let mut body = json!({
             "model": self.model,

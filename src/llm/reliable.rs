@@ -174,8 +174,8 @@ impl ModelClient for FallbackChain {
             .map(|l| (l.client.clone(), l.breaker.clone()))
             .collect();
         // The merchant's preferred provider goes first, the others keep their order.
-        if let Some(preferred) = request.preferred_provider.as_deref() {
-            links.sort_by_key(|(client, _)| client.provider() != preferred);
+        if let Some(preferred) = request.preferred_provider {
+            links.sort_by_key(|(client, _)| client.provider() != preferred.as_str());
         }
         let (retry, observer) = (self.retry, self.observer.clone());
         let start = async move {

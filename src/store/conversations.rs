@@ -482,6 +482,7 @@ impl ConversationStore for PgConversationStore {
                 merchant_id: MerchantId(merchant),
                 last_seq,
                 recent,
+                state: Default::default(),
             })
         })
     }
@@ -537,13 +538,29 @@ impl ConversationStore for PgConversationStore {
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        charge: Option<Charge>,
+        charges: Vec<Charge>,
+        _state: Option<agentpay_actors::conversation::SessionState>,
     ) -> PortFuture<Result<i64, PersistError>> {
+        // INTERIM (replaced in this change by the state-persisting write path).
         let writer = self.writer.clone();
+        let charge = charges.into_iter().last();
         Box::pin(async move {
             writer
                 .finish_reply(id, message_id, text, status, charge)
                 .await
+        })
+    }
+
+    fn save_state(
+        &self,
+        _id: ConversationId,
+        _state: agentpay_actors::conversation::SessionState,
+    ) -> PortFuture<Result<(), PersistError>> {
+        // INTERIM (replaced in this change by the state-persisting write path).
+        Box::pin(async {
+            Err(PersistError::Unavailable(
+                "state is not persisted yet".into(),
+            ))
         })
     }
 

@@ -12,8 +12,8 @@ use agentpay::llm::reliable::{
 };
 use agentpay_actors::ports::ModelClient;
 use agentpay_actors::ports::model::{
-    ChatMessage, ChatRole, ModelError, ModelEvent, ModelRequest, StopReason, ToolCall, ToolSpec,
-    Usage,
+    ChatMessage, ModelError, ModelEvent, ModelRequest, ProviderKind, Role, StopReason, ToolCall,
+    ToolSpec, Usage,
 };
 use futures_util::StreamExt;
 use serde_json::json;
@@ -32,14 +32,8 @@ fn request() -> ModelRequest {
     ModelRequest {
         system: "You are the shop's assistant.".into(),
         messages: vec![
-            ChatMessage {
-                role: ChatRole::Assistant,
-                text: "an old reply cut from history".into(),
-            },
-            ChatMessage {
-                role: ChatRole::User,
-                text: "What's the weather in Paris?".into(),
-            },
+            ChatMessage::text(Role::Assistant, "an old reply cut from history"),
+            ChatMessage::text(Role::User, "What's the weather in Paris?"),
         ],
         tools: vec![ToolSpec {
             name: "get_weather".into(),
@@ -650,7 +644,7 @@ async fn a_merchants_preferred_provider_goes_first_and_the_chain_still_backs_it(
         5,
     );
     let mut req = request();
-    req.preferred_provider = Some("openai".into());
+    req.preferred_provider = Some(ProviderKind::Openai);
     let events: Vec<_> = chain.stream(req.clone()).collect().await;
     assert_eq!(text(&events), "from the preferred one");
     assert_eq!(

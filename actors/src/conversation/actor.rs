@@ -16,13 +16,13 @@
 //! bound). The actor stops itself when idle with no subscribers (passivation) and is rehydrated
 //! from the store on the next access.
 
-use super::events::{PROTOCOL_VERSION, ServerEvent, Signal};
+use super::events::{CloseCause, ConversationEvent, Signal};
 use super::messages::*;
 use super::registry::{ConversationRegistry, EngineDeps};
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
-use crate::ports::model::{ChatMessage, ChatRole, ModelEvent, ModelRequest, Usage};
+use crate::ports::model::{ChatMessage, ModelEvent, ModelRequest, ModelRole, Usage};
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, Role, StoredMessage};
 use actix::prelude::*;
 use futures_util::StreamExt;
@@ -161,7 +161,7 @@ impl ConversationActor {
     }
 
     /// Sends to every subscriber; drops the ones whose channel is full or closed.
-    fn broadcast(&mut self, event: ServerEvent) {
+    fn broadcast(&mut self, event: ConversationEvent) {
         let event = Arc::new(event);
         let mut dropped = Vec::new();
         for (id, tx) in &self.subscribers {
@@ -176,7 +176,7 @@ impl ConversationActor {
     }
 
     /// Sends to one subscriber, if it is still there.
-    fn send_to(&mut self, id: Option<SubscriberId>, event: ServerEvent) {
+    fn send_to(&mut self, id: Option<SubscriberId>, event: ConversationEvent) {
         let Some(id) = id else { return };
         if let Some(tx) = self.subscribers.get(&id)
             && tx.try_send(Signal::Event(Arc::new(event))).is_err()
@@ -199,8 +199,8 @@ impl ConversationActor {
         }
     }
 
-    fn remember(&mut self, role: ChatRole, text: String) {
-        self.history.push_back(ChatMessage { role, text });
+    fn remember(&mut self, role: Role, text: String) {
+        self.history.push_back(ChatMessage::text(role, text));
         while self.history.len() > self.deps.settings.history_messages {
             if let Some(old) = self.history.pop_front() {
                 self.to_summarize.push(old);
@@ -220,26 +220,26 @@ impl ConversationActor {
         let mut excerpt = String::new();
         for m in &batch {
             let who = match m.role {
-                ChatRole::User => "Visitor",
-                ChatRole::Assistant => "Assistant",
+                Role::User => "Visitor",
+                Role::Assistant => "Assistant",
             };
-            excerpt.push_str(&format!("{who}: {}\n", m.text));
+            excerpt.push_str(&format!("{who}: {}\n", m.joined_text()));
         }
         let previous = self.summary.clone().unwrap_or_else(|| "(none)".into());
         let request = ModelRequest {
             system: SUMMARY_PROMPT.into(),
-            messages: vec![ChatMessage {
-                role: ChatRole::User,
-                text: format!(
+            messages: vec![ChatMessage::text(
+                Role::User,
+                format!(
                     "Summary so far: {previous}\n\nNew messages:\n{excerpt}\nWrite the updated summary."
                 ),
-            }],
+            )],
             tools: vec![],
             max_tokens: 200,
             preferred_provider: self
                 .agent
                 .as_ref()
-                .and_then(|a| a.config.models.get("fast").cloned()),
+                .and_then(|a| a.config.preferred_provider(ModelRole::Fast)),
         };
         let mut stream = self.deps.fast_model.stream(request);
         let fut = async move {
@@ -326,7 +326,7 @@ impl ConversationActor {
                 if let Some(r) = act.reply.as_mut() {
                     r.seq = Some(seq);
                 }
-                act.broadcast(ServerEvent::AssistantStart {
+                act.broadcast(ConversationEvent::AssistantStart {
                     message_id,
                     seq,
                     reply_to_seq: turn.seq,
@@ -336,7 +336,7 @@ impl ConversationActor {
             Err(e) => {
                 tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply start");
                 act.reply = None;
-                act.broadcast(ServerEvent::error(
+                act.broadcast(ConversationEvent::error(
                     "unavailable",
                     "the reply could not be started; please send your message again",
                 ));
@@ -347,7 +347,7 @@ impl ConversationActor {
 
     fn spawn_model(&mut self, ctx: &mut Context<Self>, message_id: MessageId, user_text: String) {
         let task = self.start_model_task(ctx, message_id, &user_text);
-        self.remember(ChatRole::User, user_text);
+        self.remember(Role::User, user_text);
         if let Some(r) = self.reply.as_mut() {
             r.task = Some(task);
             r.model_started = Some(Instant::now());
@@ -374,10 +374,7 @@ impl ConversationActor {
             system.push_str(summary);
         }
         let mut messages: Vec<ChatMessage> = self.history.iter().cloned().collect();
-        messages.push(ChatMessage {
-            role: ChatRole::User,
-            text: user_text.to_string(),
-        });
+        messages.push(ChatMessage::text(Role::User, user_text));
         let excess = messages
             .len()
             .saturating_sub(self.deps.settings.history_messages);
@@ -398,7 +395,7 @@ impl ConversationActor {
             preferred_provider: self
                 .agent
                 .as_ref()
-                .and_then(|a| a.config.models.get("main").cloned()),
+                .and_then(|a| a.config.preferred_provider(ModelRole::Main)),
         };
         let mut stream = if self.over_budget() {
             // No model call: the merchant's budget is spent. The typed outcome becomes a clear,
@@ -491,7 +488,14 @@ impl ConversationActor {
         let model_name = charge.as_ref().map(|c| c.model.clone());
         let fut = async move {
             store
-                .finish_assistant_message(id, message_id, stored_text, status, charge)
+                .finish_assistant_message(
+                    id,
+                    message_id,
+                    stored_text,
+                    status,
+                    charge.into_iter().collect(),
+                    None,
+                )
                 .await
         };
         ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
@@ -502,9 +506,9 @@ impl ConversationActor {
                         act.observer().tokens(model, &u);
                     }
                     act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
-                    act.remember(ChatRole::Assistant, text.clone());
+                    act.remember(Role::Assistant, text.clone());
                     act.maybe_summarize(ctx);
-                    act.broadcast(ServerEvent::AssistantEnd {
+                    act.broadcast(ConversationEvent::AssistantEnd {
                         message_id,
                         seq: end_seq,
                         text,
@@ -515,7 +519,7 @@ impl ConversationActor {
                 Err(e) => {
                     // The row stays `streaming`; a restart reloads and closes it as interrupted.
                     tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply end; restarting");
-                    act.broadcast(ServerEvent::error("unavailable", "the reply could not be stored"));
+                    act.broadcast(ConversationEvent::error("unavailable", "the reply could not be stored"));
                     if act.shutting_down {
                         act.complete_shutdown(ctx);
                     } else {
@@ -534,7 +538,7 @@ impl ConversationActor {
 
     /// Stored messages → the durable events after `after`, in sequence order. Messages still
     /// streaming are left out: the live reply is replayed from memory.
-    fn replay_events(messages: Vec<StoredMessage>, after: i64) -> Vec<(i64, ServerEvent)> {
+    fn replay_events(messages: Vec<StoredMessage>, after: i64) -> Vec<(i64, ConversationEvent)> {
         let mut events = Vec::new();
         for m in messages {
             match m.role {
@@ -542,7 +546,7 @@ impl ConversationActor {
                     if m.seq > after {
                         events.push((
                             m.seq,
-                            ServerEvent::UserMessage {
+                            ConversationEvent::UserMessage {
                                 message_id: m.id,
                                 seq: m.seq,
                                 client_id: m.client_id.unwrap_or_default(),
@@ -556,7 +560,7 @@ impl ConversationActor {
                     if m.seq > after {
                         events.push((
                             m.seq,
-                            ServerEvent::AssistantStart {
+                            ConversationEvent::AssistantStart {
                                 message_id: m.id,
                                 seq: m.seq,
                                 reply_to_seq: m.reply_to_seq.unwrap_or(0),
@@ -566,7 +570,7 @@ impl ConversationActor {
                     if end_seq > after {
                         events.push((
                             end_seq,
-                            ServerEvent::AssistantEnd {
+                            ConversationEvent::AssistantEnd {
                                 message_id: m.id,
                                 seq: end_seq,
                                 text: m.text,
@@ -602,11 +606,7 @@ impl ConversationActor {
                 act.join_merchant(ctx, loaded.merchant_id);
                 act.history.clear();
                 for m in loaded.recent {
-                    let role = match m.role {
-                        Role::User => ChatRole::User,
-                        Role::Assistant => ChatRole::Assistant,
-                    };
-                    act.remember(role, m.text);
+                    act.remember(m.role, m.text);
                 }
                 act.last_activity = Instant::now();
             }
@@ -712,10 +712,9 @@ impl Handler<Subscribe> for ConversationActor {
             return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
         }
         self.last_activity = Instant::now();
-        let hello = ServerEvent::Hello {
+        let hello = ConversationEvent::Hello {
             conversation_id: self.id,
             last_seq: self.last_seq,
-            protocol: PROTOCOL_VERSION,
             assistant_name: self.agent.as_ref().map(|a| a.config.assistant_name.clone()),
             greeting: self.agent.as_ref().map(|a| a.config.greeting.clone()),
         };
@@ -725,7 +724,7 @@ impl Handler<Subscribe> for ConversationActor {
         let limit = self.deps.settings.replay_limit;
         let sender = msg.sender;
         let fut = async move {
-            let send = |tx: mpsc::Sender<Signal>, ev: ServerEvent| async move {
+            let send = |tx: mpsc::Sender<Signal>, ev: ConversationEvent| async move {
                 tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(Arc::new(ev))))
                     .await
                     .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?
@@ -753,14 +752,14 @@ impl Handler<Subscribe> for ConversationActor {
                 // so far as one delta at index 0; the live deltas follow once subscribed.
                 let mut catch_up = Vec::new();
                 if seen.is_none_or(|a| seq > a) {
-                    catch_up.push(ServerEvent::AssistantStart {
+                    catch_up.push(ConversationEvent::AssistantStart {
                         message_id: r.message_id,
                         seq,
                         reply_to_seq: r.reply_to_seq,
                     });
                 }
                 if !r.text.is_empty() {
-                    catch_up.push(ServerEvent::Delta {
+                    catch_up.push(ConversationEvent::Delta {
                         message_id: r.message_id,
                         text: r.text.clone(),
                         index: 0,
@@ -840,12 +839,12 @@ impl Handler<PostUserMessage> for ConversationActor {
                     act.last_seq = act.last_seq.max(seq);
                     act.send_to(
                         subscriber,
-                        ServerEvent::Ack {
+                        ConversationEvent::Ack {
                             client_id: client_id.clone(),
                             seq,
                         },
                     );
-                    act.broadcast(ServerEvent::UserMessage {
+                    act.broadcast(ConversationEvent::UserMessage {
                         message_id,
                         seq,
                         client_id,
@@ -854,7 +853,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                     match (started, speculative.take()) {
                         (Some(reply_seq), Some((task, model_started))) => {
                             act.last_seq = act.last_seq.max(reply_seq);
-                            act.remember(ChatRole::User, text);
+                            act.remember(Role::User, text);
                             act.reply = Some(Reply {
                                 message_id: reply_id,
                                 seq: Some(reply_seq),
@@ -865,7 +864,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                                 model_started: Some(model_started),
                                 served: None,
                             });
-                            act.broadcast(ServerEvent::AssistantStart {
+                            act.broadcast(ConversationEvent::AssistantStart {
                                 message_id: reply_id,
                                 seq: reply_seq,
                                 reply_to_seq: seq,
@@ -886,7 +885,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                 }
                 Ok((AppendOutcome::Duplicate { seq, message_id }, _)) => {
                     abort_speculative(speculative);
-                    act.send_to(subscriber, ServerEvent::Ack { client_id, seq });
+                    act.send_to(subscriber, ConversationEvent::Ack { client_id, seq });
                     Ok(Posted {
                         seq,
                         message_id,
@@ -946,7 +945,7 @@ impl Handler<ReplyDelta> for ConversationActor {
         reply.text.push_str(&msg.text);
         let message_id = reply.message_id;
         self.last_activity = Instant::now();
-        self.broadcast(ServerEvent::Delta {
+        self.broadcast(ConversationEvent::Delta {
             message_id,
             text: msg.text,
             index,
@@ -983,7 +982,7 @@ impl Handler<ReplyDone> for ConversationActor {
             }
             Err(e) => {
                 tracing::warn!(conversation_id = %self.id, error = %e, "model failed");
-                self.broadcast(ServerEvent::error(
+                self.broadcast(ConversationEvent::error(
                     "model_error",
                     "the assistant's model failed; the reply is incomplete",
                 ));
@@ -1028,10 +1027,7 @@ impl ConversationActor {
     /// Tells subscribers to close with 1012 and stops for good.
     fn complete_shutdown(&mut self, ctx: &mut Context<Self>) {
         for tx in self.subscribers.values() {
-            let _ = tx.try_send(Signal::Close {
-                code: 1012,
-                reason: "server restarting",
-            });
+            let _ = tx.try_send(Signal::Close(CloseCause::ServerRestarting));
         }
         self.subscribers.clear();
         if let Some(done) = self.shutdown_done.take() {

@@ -1,31 +1,22 @@
-//! What a conversation tells its subscribers. `ServerEvent` is also the wire format of the
-//! WebSocket protocol v1 and of the SSE fallback (`docs/protocol.md`): it serializes to
-//! `{"type": "...", ...}`.
+//! What a conversation tells its subscribers: domain events, in the order they happened. The
+//! core knows nothing of their wire shape; the edges (`agentpay::http::wire`) turn them into
+//! WebSocket frames, SSE events and JSON, with the protocol version and close codes.
 
 use crate::ids::{ConversationId, MessageId};
 use crate::ports::model::Usage;
-use serde::Serialize;
 
-/// The protocol version spoken by the WebSocket and SSE edges.
-pub const PROTOCOL_VERSION: u32 = 1;
-
-/// A server → client event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerEvent {
-    /// First frame of a subscription.
+/// A conversation → subscriber event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConversationEvent {
+    /// First event of a subscription.
     Hello {
         /// The conversation.
         conversation_id: ConversationId,
         /// The last sequence number stored when the subscription started.
         last_seq: i64,
-        /// Protocol version.
-        protocol: u32,
         /// The assistant's name (merchant configuration).
-        #[serde(skip_serializing_if = "Option::is_none")]
         assistant_name: Option<String>,
         /// The greeting to show (merchant configuration).
-        #[serde(skip_serializing_if = "Option::is_none")]
         greeting: Option<String>,
     },
     /// The sender's message is stored (durable) under `seq`.
@@ -73,32 +64,26 @@ pub enum ServerEvent {
         seq: i64,
         /// The whole reply text.
         text: String,
-        /// Model usage, when a model ran.
+        /// Model usage, summed over the turn's model calls, when a model ran.
         usage: Option<Usage>,
         /// True when the reply was cut short (cancel, failure, shutdown, crash).
         interrupted: bool,
     },
-    /// Something went wrong; the connection stays usable.
+    /// Something went wrong; the subscription stays usable.
     Error {
-        /// Stable machine code.
-        code: String,
+        /// Stable machine code (`unavailable`, `model_error`).
+        code: &'static str,
         /// Human explanation.
         message: String,
-        /// When to retry, for rate limits and overload.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        retry_after_ms: Option<u64>,
     },
-    /// Answer to a client `ping`.
-    Pong,
 }
 
-impl ServerEvent {
-    /// An `error` event.
-    pub fn error(code: &str, message: impl Into<String>) -> Self {
+impl ConversationEvent {
+    /// An `Error` event.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Self::Error {
-            code: code.to_string(),
+            code,
             message: message.into(),
-            retry_after_ms: None,
         }
     }
 
@@ -109,37 +94,25 @@ impl ServerEvent {
             | Self::UserMessage { seq, .. }
             | Self::AssistantStart { seq, .. }
             | Self::AssistantEnd { seq, .. } => Some(*seq),
-            Self::Hello { .. } | Self::Delta { .. } | Self::Error { .. } | Self::Pong => None,
-        }
-    }
-
-    /// The `type` tag.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Hello { .. } => "hello",
-            Self::Ack { .. } => "ack",
-            Self::UserMessage { .. } => "user_message",
-            Self::AssistantStart { .. } => "assistant_start",
-            Self::Delta { .. } => "delta",
-            Self::AssistantEnd { .. } => "assistant_end",
-            Self::Error { .. } => "error",
-            Self::Pong => "pong",
+            Self::Hello { .. } | Self::Delta { .. } | Self::Error { .. } => None,
         }
     }
 }
 
-/// What a subscriber's channel carries. Small on purpose (24 bytes): every connection's channel
+/// Why a conversation ends its subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCause {
+    /// The server is shutting down: reconnect (with `after`) shortly.
+    ServerRestarting,
+}
+
+/// What a subscriber's channel carries. Small on purpose (16 bytes): every connection's channel
 /// allocates its slots in blocks, so the slot size is per-connection memory. Events are shared
 /// between subscribers behind an `Arc`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// An event to forward.
-    Event(std::sync::Arc<ServerEvent>),
-    /// The conversation is going away (server shutdown): close with this WebSocket code.
-    Close {
-        /// WebSocket close code (1012: restarting).
-        code: u16,
-        /// Reason text.
-        reason: &'static str,
-    },
+    Event(std::sync::Arc<ConversationEvent>),
+    /// The conversation is going away.
+    Close(CloseCause),
 }

@@ -19,7 +19,7 @@ pub fn estimate_tokens(text: &str) -> usize {
 pub fn estimate_messages(messages: &[ChatMessage]) -> usize {
     messages
         .iter()
-        .map(|m| estimate_tokens(&m.text) + PER_MESSAGE)
+        .map(|m| m.content_chars().div_ceil(4) + PER_MESSAGE)
         .sum()
 }
 
@@ -29,7 +29,7 @@ pub fn fit(messages: &mut Vec<ChatMessage>, budget: usize) -> usize {
     let mut total = estimate_messages(messages);
     let mut drop = 0;
     while total > budget && drop + 1 < messages.len() {
-        total -= estimate_tokens(&messages[drop].text) + PER_MESSAGE;
+        total -= messages[drop].content_chars().div_ceil(4) + PER_MESSAGE;
         drop += 1;
     }
     messages.drain(..drop);
@@ -39,13 +39,10 @@ pub fn fit(messages: &mut Vec<ChatMessage>, budget: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::model::ChatRole;
+    use crate::ports::model::Role as ChatRole;
 
     fn m(role: ChatRole, chars: usize) -> ChatMessage {
-        ChatMessage {
-            role,
-            text: "x".repeat(chars),
-        }
+        ChatMessage::text(role, "x".repeat(chars))
     }
 
     #[test]
@@ -63,7 +60,7 @@ mod tests {
                 )
             })
             .collect();
-        history[0].text = "first".into();
+        history[0] = ChatMessage::text(ChatRole::User, "first");
         assert_eq!(fit(&mut history, 10_000), 0);
         assert_eq!(history.len(), 10);
         assert_eq!(fit(&mut history, 29 * 3), 7);

@@ -6,12 +6,13 @@ pub mod events;
 pub mod history;
 pub mod messages;
 pub mod registry;
+pub mod state;
 
 #[cfg(test)]
 mod tests;
 
 pub use actor::{ConversationActor, FAULT_PANIC_TEXT};
-pub use events::{PROTOCOL_VERSION, ServerEvent, Signal};
+pub use events::{CloseCause, ConversationEvent, Signal};
 pub use messages::{
     CancelReply, ConversationError, PostUserMessage, Posted, Shutdown, Subscribe, SubscriberId,
     Unsubscribe,
@@ -19,3 +20,4 @@ pub use messages::{
 pub use registry::{
     AskError, ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver, NoopObserver,
 };
+pub use state::{SessionState, ShownProduct};

@@ -107,7 +107,7 @@ async fn post(
     .unwrap()
 }
 
-async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ServerEvent {
+async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ConversationEvent {
     match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
         Ok(Some(Signal::Event(ev))) => (*ev).clone(),
         other => panic!("expected an event, got {other:?}"),
@@ -115,12 +115,12 @@ async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ServerEvent {
 }
 
 /// Events until (and including) the `n`th assistant_end.
-async fn until_end(rx: &mut mpsc::Receiver<Signal>, n: usize) -> Vec<ServerEvent> {
+async fn until_end(rx: &mut mpsc::Receiver<Signal>, n: usize) -> Vec<ConversationEvent> {
     let mut out = Vec::new();
     let mut ends = 0;
     while ends < n {
         let ev = next_event(rx).await;
-        if matches!(ev, ServerEvent::AssistantEnd { .. }) {
+        if matches!(ev, ConversationEvent::AssistantEnd { .. }) {
             ends += 1;
         }
         out.push(ev);
@@ -140,22 +140,24 @@ async fn a_posted_message_is_acked_stored_and_answered_with_streamed_deltas() {
     let (sid, mut rx) = subscribe(&reg, id, None).await;
     assert!(matches!(
         next_event(&mut rx).await,
-        ServerEvent::Hello { last_seq: 0, .. }
+        ConversationEvent::Hello { last_seq: 0, .. }
     ));
     let posted = post(&reg, id, Some(sid), "c1", "hello").await;
     assert_eq!(posted.seq, 1);
     let events = until_end(&mut rx, 1).await;
     assert_eq!(
         events[0],
-        ServerEvent::Ack {
+        ConversationEvent::Ack {
             client_id: "c1".into(),
             seq: 1
         }
     );
-    assert!(matches!(&events[1], ServerEvent::UserMessage { seq: 1, text, .. } if text == "hello"));
+    assert!(
+        matches!(&events[1], ConversationEvent::UserMessage { seq: 1, text, .. } if text == "hello")
+    );
     assert!(matches!(
         events[2],
-        ServerEvent::AssistantStart {
+        ConversationEvent::AssistantStart {
             seq: 2,
             reply_to_seq: 1,
             ..
@@ -164,7 +166,7 @@ async fn a_posted_message_is_acked_stored_and_answered_with_streamed_deltas() {
     let mut streamed = String::new();
     let mut deltas = 0;
     for ev in &events[3..events.len() - 1] {
-        let ServerEvent::Delta { text, index, .. } = ev else {
+        let ConversationEvent::Delta { text, index, .. } = ev else {
             panic!("{ev:?}")
         };
         assert_eq!(
@@ -176,7 +178,7 @@ async fn a_posted_message_is_acked_stored_and_answered_with_streamed_deltas() {
         deltas += 1;
     }
     assert_eq!(deltas, 12);
-    let ServerEvent::AssistantEnd {
+    let ConversationEvent::AssistantEnd {
         seq,
         text,
         interrupted,
@@ -208,7 +210,7 @@ async fn a_resent_client_id_is_acknowledged_with_its_original_seq_and_answered_o
     let events = until_end(&mut rx, 1).await;
     let acks = events
         .iter()
-        .filter(|e| matches!(e, ServerEvent::Ack { seq: 1, .. }))
+        .filter(|e| matches!(e, ConversationEvent::Ack { seq: 1, .. }))
         .count();
     assert_eq!(acks, 2, "both sends are acknowledged");
     // Nothing else arrives: one reply only.
@@ -230,7 +232,7 @@ async fn two_subscribers_see_the_same_events_in_the_same_order() {
     // The sender also gets its ack; otherwise the streams are identical.
     let without_ack: Vec<_> = ea
         .into_iter()
-        .filter(|e| !matches!(e, ServerEvent::Ack { .. }))
+        .filter(|e| !matches!(e, ConversationEvent::Ack { .. }))
         .collect();
     assert_eq!(without_ack, eb);
 }
@@ -248,7 +250,7 @@ async fn messages_sent_during_a_reply_are_answered_in_order() {
     let answered: Vec<i64> = events
         .iter()
         .filter_map(|e| match e {
-            ServerEvent::AssistantStart { reply_to_seq, .. } => Some(*reply_to_seq),
+            ConversationEvent::AssistantStart { reply_to_seq, .. } => Some(*reply_to_seq),
             _ => None,
         })
         .collect();
@@ -273,7 +275,7 @@ async fn a_subscriber_resuming_mid_reply_ends_with_exactly_the_full_text() {
     let mut deltas = 0;
     while deltas < 5 {
         match next_event(&mut rx).await {
-            ServerEvent::Delta { text, index, .. } => {
+            ConversationEvent::Delta { text, index, .. } => {
                 apply(&mut reply, index, &text);
                 deltas += 1;
             }
@@ -285,21 +287,21 @@ async fn a_subscriber_resuming_mid_reply_ends_with_exactly_the_full_text() {
     let (_, mut rx2) = subscribe(&reg, id, Some(seen_seq)).await;
     assert!(matches!(
         next_event(&mut rx2).await,
-        ServerEvent::Hello { .. }
+        ConversationEvent::Hello { .. }
     ));
     let events = until_end(&mut rx2, 1).await;
     assert!(
         !events
             .iter()
-            .any(|e| matches!(e, ServerEvent::AssistantStart { .. })),
+            .any(|e| matches!(e, ConversationEvent::AssistantStart { .. })),
         "start was seen already"
     );
     for ev in &events {
-        if let ServerEvent::Delta { text, index, .. } = ev {
+        if let ConversationEvent::Delta { text, index, .. } = ev {
             apply(&mut reply, *index, text);
         }
     }
-    let ServerEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
+    let ConversationEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
         panic!()
     };
     assert_eq!(&reply, text, "no gaps, no repeats");
@@ -313,13 +315,13 @@ async fn cancel_stores_the_partial_reply_as_interrupted() {
     post(&reg, id, Some(sid), "c1", "long please").await;
     let mut partial = String::new();
     while partial.chars().count() < 20 {
-        if let ServerEvent::Delta { text, index, .. } = next_event(&mut rx).await {
+        if let ConversationEvent::Delta { text, index, .. } = next_event(&mut rx).await {
             apply(&mut partial, index, &text);
         }
     }
     reg.get_or_start(id).send(CancelReply).await.unwrap();
     let events = until_end(&mut rx, 1).await;
-    let ServerEvent::AssistantEnd {
+    let ConversationEvent::AssistantEnd {
         text, interrupted, ..
     } = events.last().unwrap()
     else {
@@ -335,7 +337,7 @@ async fn cancel_stores_the_partial_reply_as_interrupted() {
     let events = until_end(&mut rx, 1).await;
     assert!(matches!(
         events.last(),
-        Some(ServerEvent::AssistantEnd {
+        Some(ConversationEvent::AssistantEnd {
             interrupted: false,
             ..
         })
@@ -384,19 +386,19 @@ async fn a_panicking_turn_is_replaced_by_a_fresh_actor_and_nothing_stored_is_los
     assert!(!first.connected(), "the actor is dead");
     // The registry replaces it; the stored message is there and the next message is answered.
     let (sid, mut rx) = subscribe(&reg, id, Some(0)).await;
-    let ServerEvent::Hello { last_seq, .. } = next_event(&mut rx).await else {
+    let ConversationEvent::Hello { last_seq, .. } = next_event(&mut rx).await else {
         panic!()
     };
     assert_eq!(last_seq, 1);
     assert!(matches!(
         next_event(&mut rx).await,
-        ServerEvent::UserMessage { seq: 1, .. }
+        ConversationEvent::UserMessage { seq: 1, .. }
     ));
     post(&reg, id, Some(sid), "after", "still there?").await;
     let events = until_end(&mut rx, 1).await;
     assert!(matches!(
         events.last(),
-        Some(ServerEvent::AssistantEnd {
+        Some(ConversationEvent::AssistantEnd {
             interrupted: false,
             ..
         })
@@ -470,7 +472,7 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
     let id = ConversationId::new_random();
     store.create(id);
     let (sid, mut rx) = subscribe(&reg, id, None).await;
-    let ServerEvent::Hello { greeting, .. } = next_event(&mut rx).await else {
+    let ConversationEvent::Hello { greeting, .. } = next_event(&mut rx).await else {
         panic!()
     };
     assert_eq!(greeting.as_deref(), Some("Hi! How can I help you today?"));
@@ -519,23 +521,26 @@ async fn the_model_starts_during_a_slow_commit_but_nothing_shows_before_the_ack(
     post(&reg, id, Some(sid), "c1", "hello").await;
     let events = until_end(&mut rx, 1).await;
     assert!(
-        matches!(events[0], ServerEvent::Ack { seq: 1, .. }),
+        matches!(events[0], ConversationEvent::Ack { seq: 1, .. }),
         "{events:?}"
     );
-    assert!(matches!(events[1], ServerEvent::UserMessage { seq: 1, .. }));
+    assert!(matches!(
+        events[1],
+        ConversationEvent::UserMessage { seq: 1, .. }
+    ));
     assert!(matches!(
         events[2],
-        ServerEvent::AssistantStart { seq: 2, .. }
+        ConversationEvent::AssistantStart { seq: 2, .. }
     ));
     let deltas: Vec<_> = events[3..events.len() - 1]
         .iter()
         .map(|e| match e {
-            ServerEvent::Delta { text, .. } => text.clone(),
+            ConversationEvent::Delta { text, .. } => text.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
     assert_eq!(deltas.len(), 5, "every token once, after the start");
-    let ServerEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
+    let ConversationEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
         panic!()
     };
     assert_eq!(*text, deltas.concat());
@@ -584,12 +589,12 @@ async fn a_failed_commit_stops_the_model_and_shows_nothing_of_its_reply() {
     post(&reg, id, Some(sid), "c2", "hello again").await;
     let events = until_end(&mut rx, 1).await;
     assert!(
-        matches!(events[0], ServerEvent::Ack { seq: 1, .. }),
+        matches!(events[0], ConversationEvent::Ack { seq: 1, .. }),
         "{events:?}"
     );
     let deltas = events
         .iter()
-        .filter(|e| matches!(e, ServerEvent::Delta { .. }))
+        .filter(|e| matches!(e, ConversationEvent::Delta { .. }))
         .count();
     assert_eq!(deltas, 5);
     let messages = store.messages(id);

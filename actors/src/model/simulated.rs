@@ -95,12 +95,12 @@ impl ModelClient for SimulatedModel {
         let last = request
             .messages
             .last()
-            .map(|m| m.text.clone())
+            .map(|m| m.joined_text())
             .unwrap_or_default();
         let input_tokens: u64 = request
             .messages
             .iter()
-            .map(|m| m.text.split_whitespace().count() as u64)
+            .map(|m| m.joined_text().split_whitespace().count() as u64)
             .sum::<u64>()
             + request.system.split_whitespace().count() as u64;
         let tokens = self.reply_tokens(&last);
@@ -135,15 +135,12 @@ impl ModelClient for SimulatedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::model::{ChatMessage, ChatRole};
+    use crate::ports::model::{ChatMessage, Role};
 
     fn request(text: &str) -> ModelRequest {
         ModelRequest {
             system: "be brief".into(),
-            messages: vec![ChatMessage {
-                role: ChatRole::User,
-                text: text.into(),
-            }],
+            messages: vec![ChatMessage::text(Role::User, text)],
             tools: vec![],
             max_tokens: 100,
             preferred_provider: None,

@@ -22,6 +22,21 @@ pub struct Charge {
     pub cost_nanos: i64,
 }
 
+/// The usage of a turn's model calls added up by kind; `None` when no model ran.
+pub fn total_usage(charges: &[Charge]) -> Option<Usage> {
+    if charges.is_empty() {
+        return None;
+    }
+    let mut total = Usage::default();
+    for c in charges {
+        total.input_tokens += c.usage.input_tokens;
+        total.output_tokens += c.usage.output_tokens;
+        total.cache_write_tokens += c.usage.cache_write_tokens;
+        total.cache_read_tokens += c.usage.cache_read_tokens;
+    }
+    Some(total)
+}
+
 /// A merchant's spend so far, in nano-USD.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spend {

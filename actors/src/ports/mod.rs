@@ -18,10 +18,11 @@ pub use catalog::{
 };
 pub use metering::{Charge, FreeMetering, Metering, Spend};
 pub use model::{
-    ChatMessage, ChatRole, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Usage,
+    ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ModelRole,
+    ModelStream, ProviderKind, Role, ToolCall, ToolSpec, Usage,
 };
 pub use store::{
-    AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError, Role,
+    AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError,
     StoredMessage,
 };
 

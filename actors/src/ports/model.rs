@@ -4,23 +4,162 @@
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-/// Who says a chat message to the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Who says a message: the one role type of the engine, shared by the model port (a chat
+/// message's author) and the store (a stored message's author).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChatRole {
+pub enum Role {
     /// The visitor.
     User,
-    /// The assistant.
+    /// The shopping assistant.
     Assistant,
 }
 
-/// One message of the model's context.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Role {
+    /// The spelling shared by the database and every provider's wire format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// What a model is for. A merchant may prefer a provider per role; the deployment configures a
+/// chain per role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelRole {
+    /// Replies to visitors (with tools).
+    Main,
+    /// Cheap calls: classification, summaries.
+    Fast,
+}
+
+impl ModelRole {
+    /// Every role.
+    pub const ALL: [ModelRole; 2] = [Self::Main, Self::Fast];
+
+    /// Its configuration spelling (`main`, `fast`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Main => "main",
+            Self::Fast => "fast",
+        }
+    }
+}
+
+/// A model provider the engine can talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Anthropic Messages API.
+    Anthropic,
+    /// OpenAI Chat Completions.
+    Openai,
+    /// A local or self-hosted OpenAI-compatible server (llama.cpp, Ollama, vLLM).
+    OpenaiCompatible,
+    /// The offline simulated model.
+    Simulated,
+}
+
+impl ProviderKind {
+    /// Every provider.
+    pub const ALL: [ProviderKind; 4] = [
+        Self::Anthropic,
+        Self::Openai,
+        Self::OpenaiCompatible,
+        Self::Simulated,
+    ];
+
+    /// Its name in configuration, metrics and logs; what [`ModelClient::provider`] returns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::Openai => "openai",
+            Self::OpenaiCompatible => "openai_compatible",
+            Self::Simulated => "simulated",
+        }
+    }
+
+    /// Parses [`ProviderKind::as_str`]'s spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One piece of a message's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentBlock {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// The assistant calls a tool (only in assistant messages).
+    ToolUse {
+        /// The provider's id for the call; its result names it.
+        id: String,
+        /// The tool's name.
+        name: String,
+        /// Its input, a JSON object.
+        input: serde_json::Value,
+    },
+    /// The result of a tool call (only in user messages, answering a `ToolUse`).
+    ToolResult {
+        /// The call it answers.
+        tool_use_id: String,
+        /// What the tool returned, as text (usually JSON).
+        content: String,
+        /// True when the tool failed; `content` then says why.
+        #[serde(default)]
+        is_error: bool,
+    },
+}
+
+/// One message of the model's context: an author and content blocks.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatMessage {
     /// Who said it.
-    pub role: ChatRole,
-    /// What was said.
-    pub text: String,
+    pub role: Role,
+    /// What was said: text, tool calls (assistant) or tool results (user).
+    pub content: Vec<ContentBlock>,
+}
+
+impl ChatMessage {
+    /// A message of plain text.
+    pub fn text(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: vec![ContentBlock::Text { text: text.into() }],
+        }
+    }
+
+    /// Its text blocks joined (tool calls and results left out).
+    pub fn joined_text(&self) -> String {
+        let mut out = String::new();
+        for block in &self.content {
+            if let ContentBlock::Text { text } = block {
+                out.push_str(text);
+            }
+        }
+        out
+    }
+
+    /// Characters of its content, for the token estimate (tool inputs and results count).
+    pub fn content_chars(&self) -> usize {
+        self.content
+            .iter()
+            .map(|b| match b {
+                ContentBlock::Text { text } => text.chars().count(),
+                ContentBlock::ToolUse { name, input, .. } => {
+                    name.len() + input.to_string().chars().count()
+                }
+                ContentBlock::ToolResult { content, .. } => content.chars().count(),
+            })
+            .sum()
+    }
 }
 
 /// A tool the model may call: a name, what it does, and a JSON Schema for its input.
@@ -40,14 +179,15 @@ pub struct ModelRequest {
     /// The system prompt. It is the stable prefix of every call of a conversation: providers
     /// that cache prompts mark it (with the tools) as cacheable.
     pub system: String,
-    /// The conversation so far, oldest first, ending with the visitor's message.
+    /// The conversation so far, oldest first, ending with the visitor's message (or, inside a
+    /// tool loop, with the results of the tools the model called).
     pub messages: Vec<ChatMessage>,
     /// Tools the model may call; empty for plain replies.
     pub tools: Vec<ToolSpec>,
     /// Most tokens to generate.
     pub max_tokens: u32,
     /// The provider to try first when a fallback chain has it (the merchant's choice).
-    pub preferred_provider: Option<String>,
+    pub preferred_provider: Option<ProviderKind>,
 }
 
 /// Token usage of one model call. `input_tokens` counts the prompt tokens read neither from nor

@@ -12,15 +12,7 @@ use crate::ids::{ConversationId, MerchantId, MessageId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The visitor.
-    User,
-    /// The shopping assistant.
-    Assistant,
-}
+pub use super::model::Role;
 
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +85,8 @@ pub struct LoadedConversation {
     pub last_seq: i64,
     /// The most recent messages, oldest first, for the model's context.
     pub recent: Vec<StoredMessage>,
+    /// The session state (cart, products last shown) as last persisted.
+    pub state: crate::conversation::SessionState,
 }
 
 /// The result of storing a user message.
@@ -169,15 +163,25 @@ pub trait ConversationStore: Send + Sync + 'static {
         agent_version: Option<i64>,
     ) -> PortFuture<Result<i64, PersistError>>;
 
-    /// Stores the end of an assistant reply; returns the end's sequence number.
+    /// Stores the end of an assistant reply, with what its model calls cost and, when the turn
+    /// changed it, the session state, all in one transaction; returns the end's sequence
+    /// number.
     fn finish_assistant_message(
         &self,
         id: ConversationId,
         message_id: MessageId,
         text: String,
         status: MessageStatus,
-        charge: Option<crate::ports::metering::Charge>,
+        charges: Vec<crate::ports::metering::Charge>,
+        state: Option<crate::conversation::SessionState>,
     ) -> PortFuture<Result<i64, PersistError>>;
+
+    /// Stores the session state outside a turn (a cart change from a widget button).
+    fn save_state(
+        &self,
+        id: ConversationId,
+        state: crate::conversation::SessionState,
+    ) -> PortFuture<Result<(), PersistError>>;
 
     /// Messages with any event after `after` (`seq > after` or `end_seq > after`), by `seq`,
     /// at most `limit`.

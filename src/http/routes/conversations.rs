@@ -13,13 +13,13 @@ use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::protocol::{MessageLimits, validate_user_message};
 use crate::http::state::AppState;
-use crate::http::ws::SUBPROTOCOL;
+use crate::http::wire::{Frame, SUBPROTOCOL};
 use crate::merchants::{generate_token, hash_key, normalize_origin};
 use crate::store::{self, StoreError, conversations::Conversation};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use agentpay_actors::conversation::{
-    AskError, ConversationError, PostUserMessage, Posted, ServerEvent, Signal, Subscribe,
+    AskError, ConversationError, ConversationEvent, PostUserMessage, Posted, Signal, Subscribe,
     Unsubscribe,
 };
 use agentpay_actors::ids::{ConversationId, MessageId};
@@ -213,9 +213,9 @@ struct ReplyWatch {
 
 impl ReplyWatch {
     /// True if `ev` belongs to this exchange; sets the reply id when its start passes.
-    fn relevant(&mut self, ev: &ServerEvent) -> bool {
+    fn relevant(&mut self, ev: &ConversationEvent) -> bool {
         match ev {
-            ServerEvent::AssistantStart {
+            ConversationEvent::AssistantStart {
                 message_id,
                 reply_to_seq,
                 ..
@@ -223,23 +223,25 @@ impl ReplyWatch {
                 self.message_id = Some(*message_id);
                 true
             }
-            ServerEvent::Delta { message_id, .. }
-            | ServerEvent::AssistantEnd { message_id, .. } => Some(*message_id) == self.message_id,
-            ServerEvent::Ack { seq, .. } | ServerEvent::UserMessage { seq, .. } => {
+            ConversationEvent::Delta { message_id, .. }
+            | ConversationEvent::AssistantEnd { message_id, .. } => {
+                Some(*message_id) == self.message_id
+            }
+            ConversationEvent::Ack { seq, .. } | ConversationEvent::UserMessage { seq, .. } => {
                 *seq == self.user_seq
             }
-            ServerEvent::Error { .. } => true,
+            ConversationEvent::Error { .. } => true,
             _ => false,
         }
     }
 
-    fn is_end(&self, ev: &ServerEvent) -> bool {
-        matches!(ev, ServerEvent::AssistantEnd { message_id, .. } if Some(*message_id) == self.message_id)
+    fn is_end(&self, ev: &ConversationEvent) -> bool {
+        matches!(ev, ConversationEvent::AssistantEnd { message_id, .. } if Some(*message_id) == self.message_id)
     }
 }
 
-fn end_event(m: &StoredMessage) -> Option<ServerEvent> {
-    Some(ServerEvent::AssistantEnd {
+fn end_event(m: &StoredMessage) -> Option<ConversationEvent> {
+    Some(ConversationEvent::AssistantEnd {
         message_id: m.id,
         seq: m.end_seq?,
         text: m.text.clone(),
@@ -248,10 +250,17 @@ fn end_event(m: &StoredMessage) -> Option<ServerEvent> {
     })
 }
 
-fn sse_frame(ev: &ServerEvent) -> web::Bytes {
-    let data = serde_json::to_string(ev).unwrap_or_else(|_| "{}".into());
-    let id = ev.seq().map(|s| format!("id: {s}\n")).unwrap_or_default();
-    web::Bytes::from(format!("event: {}\n{id}data: {data}\n\n", ev.kind()))
+fn sse_frame(ev: &ConversationEvent) -> web::Bytes {
+    let frame = Frame::from(ev);
+    let id = frame
+        .seq()
+        .map(|s| format!("id: {s}\n"))
+        .unwrap_or_default();
+    web::Bytes::from(format!(
+        "event: {}\n{id}data: {}\n\n",
+        frame.kind(),
+        frame.to_json()
+    ))
 }
 
 /// `POST /v1/conversations/{id}/messages`: the HTTP fallback (see the module docs).
@@ -325,7 +334,7 @@ pub async fn post_message(
         watch.message_id = Some(reply.id);
         finished = end_event(&reply);
     }
-    let ack = ServerEvent::Ack {
+    let ack = ConversationEvent::Ack {
         client_id: body.client_id.clone(),
         seq: posted.seq,
     };
@@ -363,8 +372,8 @@ pub async fn post_message(
                     let next = tokio::time::timeout_at(deadline, rx.recv()).await;
                     let ev = match next {
                         Ok(Some(Signal::Event(ev))) => (*ev).clone(),
-                        Ok(Some(Signal::Close { .. })) | Ok(None) => {
-                            let ev = ServerEvent::error(
+                        Ok(Some(Signal::Close(_))) | Ok(None) => {
+                            let ev = ConversationEvent::error(
                                 "unavailable",
                                 "the conversation closed before the reply ended",
                             );
@@ -374,15 +383,20 @@ pub async fn post_message(
                             ));
                         }
                         Err(_) => {
-                            let ev =
-                                ServerEvent::error("timeout", "the reply did not finish in time");
+                            let ev = ConversationEvent::error(
+                                "timeout",
+                                "the reply did not finish in time",
+                            );
                             return Some((
                                 Ok(sse_frame(&ev)),
                                 (rx, watch, None, first, true, unsub),
                             ));
                         }
                     };
-                    if matches!(ev, ServerEvent::Ack { .. } | ServerEvent::Hello { .. }) {
+                    if matches!(
+                        ev,
+                        ConversationEvent::Ack { .. } | ConversationEvent::Hello { .. }
+                    ) {
                         continue;
                     }
                     if watch.relevant(&ev) {
@@ -420,7 +434,7 @@ pub async fn post_message(
         }
     };
     unsubscribe();
-    let Some(ServerEvent::AssistantEnd {
+    let Some(ConversationEvent::AssistantEnd {
         message_id,
         seq,
         text,

@@ -1,0 +1,268 @@
+//! The conversation wire format, owned by the edge: the JSON shape of every server frame (the
+//! same for WebSocket frames, SSE events and the HTTP fallback), the protocol version and the
+//! WebSocket close codes. The core emits domain events ([`ConversationEvent`]); this module is
+//! the one place that says how a client sees them (`docs/protocol.md`).
+//!
+//! Frames borrow from the event they describe: an event shared by every subscriber is
+//! serialized without being copied first.
+
+use agentpay_actors::conversation::{CloseCause, ConversationEvent};
+use agentpay_actors::ids::{ConversationId, MessageId};
+use agentpay_actors::ports::Usage;
+use serde::Serialize;
+
+/// The protocol version spoken by the WebSocket and SSE edges.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The subprotocol a WebSocket client may offer (with its token as a second entry).
+pub const SUBPROTOCOL: &str = "agentpay.v1";
+
+/// WebSocket close codes (documented in docs/protocol.md).
+pub mod close {
+    /// A normal close: the client asked for it, the server answers with the same code.
+    pub const NORMAL: u16 = 1000;
+    /// No valid visitor token for this conversation.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// The page's origin is not one of the merchant's allowed origins.
+    pub const FORBIDDEN_ORIGIN: u16 = 4003;
+    /// No such conversation.
+    pub const NOT_FOUND: u16 = 4004;
+    /// Policy: too slow to read, or silent past the heartbeat timeout.
+    pub const POLICY: u16 = 4008;
+    /// Server error.
+    pub const INTERNAL: u16 = 1011;
+    /// The server is restarting; reconnect with `after`.
+    pub const RESTARTING: u16 = 1012;
+}
+
+/// The close code and reason for a conversation's [`CloseCause`].
+pub fn close_for(cause: CloseCause) -> (u16, &'static str) {
+    match cause {
+        CloseCause::ServerRestarting => (close::RESTARTING, "server restarting"),
+    }
+}
+
+/// A server → client frame: `{"type": "...", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Frame<'a> {
+    /// First frame of a subscription.
+    Hello {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The last sequence number stored when the subscription started.
+        last_seq: i64,
+        /// Protocol version.
+        protocol: u32,
+        /// The assistant's name (merchant configuration).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        assistant_name: Option<&'a str>,
+        /// The greeting to show (merchant configuration).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        greeting: Option<&'a str>,
+    },
+    /// The sender's message is stored (durable) under `seq`.
+    Ack {
+        /// The sender's idempotency key.
+        client_id: &'a str,
+        /// Its sequence number.
+        seq: i64,
+    },
+    /// A visitor message, to every subscriber.
+    UserMessage {
+        /// Its id.
+        message_id: MessageId,
+        /// Its sequence number.
+        seq: i64,
+        /// The sender's idempotency key.
+        client_id: &'a str,
+        /// The text.
+        text: &'a str,
+    },
+    /// An assistant reply starts.
+    AssistantStart {
+        /// The reply's id.
+        message_id: MessageId,
+        /// Its start sequence number.
+        seq: i64,
+        /// The sequence number of the user message it answers.
+        reply_to_seq: i64,
+    },
+    /// Reply text at character offset `index`.
+    Delta {
+        /// The reply's id.
+        message_id: MessageId,
+        /// The text.
+        text: &'a str,
+        /// Character (Unicode scalar) offset of `text` in the reply.
+        index: usize,
+    },
+    /// The reply is finished and stored.
+    AssistantEnd {
+        /// The reply's id.
+        message_id: MessageId,
+        /// The end's sequence number.
+        seq: i64,
+        /// The whole reply text.
+        text: &'a str,
+        /// Model usage, when a model ran.
+        usage: Option<Usage>,
+        /// True when the reply was cut short.
+        interrupted: bool,
+    },
+    /// Something went wrong; the connection stays usable.
+    Error {
+        /// Stable machine code.
+        code: &'a str,
+        /// Human explanation.
+        message: &'a str,
+        /// When to retry, for rate limits and overload.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Answer to a client `ping`.
+    Pong,
+}
+
+impl<'a> From<&'a ConversationEvent> for Frame<'a> {
+    fn from(ev: &'a ConversationEvent) -> Self {
+        match ev {
+            ConversationEvent::Hello {
+                conversation_id,
+                last_seq,
+                assistant_name,
+                greeting,
+            } => Frame::Hello {
+                conversation_id: *conversation_id,
+                last_seq: *last_seq,
+                protocol: PROTOCOL_VERSION,
+                assistant_name: assistant_name.as_deref(),
+                greeting: greeting.as_deref(),
+            },
+            ConversationEvent::Ack { client_id, seq } => Frame::Ack {
+                client_id,
+                seq: *seq,
+            },
+            ConversationEvent::UserMessage {
+                message_id,
+                seq,
+                client_id,
+                text,
+            } => Frame::UserMessage {
+                message_id: *message_id,
+                seq: *seq,
+                client_id,
+                text,
+            },
+            ConversationEvent::AssistantStart {
+                message_id,
+                seq,
+                reply_to_seq,
+            } => Frame::AssistantStart {
+                message_id: *message_id,
+                seq: *seq,
+                reply_to_seq: *reply_to_seq,
+            },
+            ConversationEvent::Delta {
+                message_id,
+                text,
+                index,
+            } => Frame::Delta {
+                message_id: *message_id,
+                text,
+                index: *index,
+            },
+            ConversationEvent::AssistantEnd {
+                message_id,
+                seq,
+                text,
+                usage,
+                interrupted,
+            } => Frame::AssistantEnd {
+                message_id: *message_id,
+                seq: *seq,
+                text,
+                usage: *usage,
+                interrupted: *interrupted,
+            },
+            ConversationEvent::Error { code, message } => Frame::Error {
+                code,
+                message,
+                retry_after_ms: None,
+            },
+        }
+    }
+}
+
+impl Frame<'_> {
+    /// An `error` frame.
+    pub fn error<'a>(code: &'a str, message: &'a str) -> Frame<'a> {
+        Frame::Error {
+            code,
+            message,
+            retry_after_ms: None,
+        }
+    }
+
+    /// The `type` tag (also the SSE event name and the frames-sent metric's label).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hello { .. } => "hello",
+            Self::Ack { .. } => "ack",
+            Self::UserMessage { .. } => "user_message",
+            Self::AssistantStart { .. } => "assistant_start",
+            Self::Delta { .. } => "delta",
+            Self::AssistantEnd { .. } => "assistant_end",
+            Self::Error { .. } => "error",
+            Self::Pong => "pong",
+        }
+    }
+
+    /// The sequence number of a durable frame (the SSE event id).
+    pub fn seq(&self) -> Option<i64> {
+        match self {
+            Self::Ack { seq, .. }
+            | Self::UserMessage { seq, .. }
+            | Self::AssistantStart { seq, .. }
+            | Self::AssistantEnd { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
+    /// The frame as JSON text.
+    pub fn to_json(&self) -> String {
+        // Serializing these plain structs cannot fail (string keys, no maps of other keys).
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_have_the_documented_shape() {
+        let id = MessageId::new_random();
+        let ev = ConversationEvent::Delta {
+            message_id: id,
+            text: "héllo".into(),
+            index: 3,
+        };
+        let v: serde_json::Value = serde_json::from_str(&Frame::from(&ev).to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "delta", "message_id": id, "text": "héllo", "index": 3})
+        );
+        let hello = ConversationEvent::Hello {
+            conversation_id: ConversationId::new_random(),
+            last_seq: 4,
+            assistant_name: None,
+            greeting: Some("Hi".into()),
+        };
+        let v: serde_json::Value = serde_json::from_str(&Frame::from(&hello).to_json()).unwrap();
+        assert_eq!(v["protocol"], PROTOCOL_VERSION);
+        assert_eq!(v["greeting"], "Hi");
+        assert!(v.get("assistant_name").is_none());
+        assert_eq!(Frame::Pong.to_json(), r#"{"type":"pong"}"#);
+    }
+}

@@ -224,13 +224,15 @@ pub struct ConversationConfig {
     pub max_client_id_bytes: usize,
     /// The system prompt.
     pub system_prompt: String,
-    /// Most tokens per reply.
+    /// Most tokens per model call.
     pub max_reply_tokens: u32,
+    /// Most rounds of tool calls in one turn before the model must answer.
+    pub max_tool_rounds: usize,
     /// Milliseconds per actor request.
     pub ask_timeout_ms: u64,
     /// Seconds the HTTP fallback waits for a reply.
     pub reply_timeout_secs: u64,
-    /// Test-only fault injection.
+    /// Test-only fault injection (refused in production).
     pub fault_injection: bool,
 }
 
@@ -529,6 +531,12 @@ impl Settings {
         let settings: Settings = serde_path_to_error::deserialize(de)
             .map_err(|e| anyhow!("configuration key `{}` is invalid: {}", e.path(), e.inner()))?;
         settings.validate()?;
+        if settings.conversation.fault_injection && environment == Environment::Production {
+            bail!(
+                "configuration key `conversation.fault_injection` is for tests and must not be \
+                 true in production"
+            );
+        }
         Ok(LoadedConfig {
             settings,
             secrets: Secrets::from_env(&opts.env),
@@ -539,6 +547,9 @@ impl Settings {
 
     /// Checks values serde cannot: ranges and relations between keys.
     fn validate(&self) -> anyhow::Result<()> {
+        if self.conversation.max_tool_rounds > 10 {
+            bail!("configuration key `conversation.max_tool_rounds` must be at most 10");
+        }
         let d = &self.database;
         if d.max_connections == 0 {
             bail!("configuration key `database.max_connections` must be at least 1");

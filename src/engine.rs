@@ -7,7 +7,7 @@ use crate::store::agent_configs::PgAgentConfigStore;
 use crate::store::conversations::PgConversationStore;
 use crate::store::writer::Writer;
 use agentpay_actors::conversation::{
-    ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver,
+    ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver, PanicOnText,
 };
 use agentpay_actors::merchant::{MerchantObserver, MerchantRegistry};
 use agentpay_actors::ports::ModelClient;
@@ -69,37 +69,52 @@ pub fn merchants(
     )
 }
 
+/// The text that makes a turn panic when `conversation.fault_injection` is on (tests only).
+pub const FAULT_PANIC_TEXT: &str = "/fault panic";
+
+/// What the conversation engine is built from, besides the settings.
+pub struct EngineParts {
+    /// The database (conversation reads).
+    pub pool: PgPool,
+    /// The group-commit writer (every conversation write).
+    pub writer: Writer,
+    /// The models of both roles.
+    pub models: Models,
+    /// Prices and spend.
+    pub metering: Arc<dyn agentpay_actors::ports::Metering>,
+    /// The merchants' catalogs, for the agent's tools.
+    pub catalog: Arc<dyn agentpay_actors::ports::CatalogSearch>,
+    /// Prometheus.
+    pub metrics: Arc<Metrics>,
+    /// The merchants' registry.
+    pub merchants: Arc<MerchantRegistry>,
+}
+
 /// The conversations' registry, built once at startup (outside `HttpServer::new`).
-pub fn registry(
-    settings: &Settings,
-    pool: PgPool,
-    writer: Writer,
-    models: Models,
-    metering: Arc<dyn agentpay_actors::ports::Metering>,
-    metrics: Arc<Metrics>,
-    merchants: Arc<MerchantRegistry>,
-) -> Arc<ConversationRegistry> {
+pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegistry> {
     let c = &settings.conversation;
-    ConversationRegistry::new(
-        EngineDeps {
-            store: Arc::new(PgConversationStore::new(pool, writer)),
-            model: models.main,
-            fast_model: models.fast,
-            settings: ConversationSettings {
+    let mut deps =
+        EngineDeps::builder(Arc::new(PgConversationStore::new(parts.pool, parts.writer)))
+            .model(parts.models.main)
+            .fast_model(parts.models.fast)
+            .catalog(parts.catalog)
+            .metering(parts.metering)
+            .observer(Arc::new(MetricsObserver(parts.metrics)))
+            .merchants(parts.merchants)
+            .settings(ConversationSettings {
                 idle_timeout: Duration::from_secs(c.idle_timeout_secs),
                 history_messages: c.history_messages,
                 history_tokens: c.history_tokens,
                 replay_limit: c.replay_limit,
                 system_prompt: c.system_prompt.clone(),
                 max_reply_tokens: c.max_reply_tokens,
-                fault_injection: c.fault_injection,
-            },
-            observer: Arc::new(MetricsObserver(metrics)),
-            merchants,
-            metering,
-        },
-        Duration::from_millis(c.ask_timeout_ms),
-    )
+                max_tool_rounds: c.max_tool_rounds,
+            });
+    if c.fault_injection {
+        // Test-only (refused in production by the configuration's validation).
+        deps = deps.faults(Arc::new(PanicOnText(FAULT_PANIC_TEXT.into())));
+    }
+    ConversationRegistry::new(deps.build(), Duration::from_millis(c.ask_timeout_ms))
 }
 
 /// Forwards engine events to Prometheus.

@@ -87,15 +87,6 @@ impl Application {
             pool.clone(),
             &settings.llm.prices,
         ));
-        let registry = crate::engine::registry(
-            &settings,
-            pool.clone(),
-            writer.clone(),
-            models,
-            metering,
-            metrics.clone(),
-            merchants.clone(),
-        );
         let embedder = crate::embed::build(&settings, &config.secrets)?;
         let indexer = embedder.as_ref().map(|e| {
             crate::catalog::indexer::spawn(
@@ -111,6 +102,18 @@ impl Application {
             embedder,
             &settings.catalog,
             Some(metrics.clone()),
+        );
+        let registry = crate::engine::registry(
+            &settings,
+            crate::engine::EngineParts {
+                pool: pool.clone(),
+                writer: writer.clone(),
+                models,
+                metering,
+                catalog: Arc::new(catalog.clone()),
+                metrics: metrics.clone(),
+                merchants: merchants.clone(),
+            },
         );
         let limits = crate::http::limits::Limits::start(&settings.rate_limit, metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

@@ -12,6 +12,7 @@
 //! - [`cart`]: the cart (lines at catalog prices, integer totals).
 //! - [`ports`]: traits the edges implement (`Clock`, `ConversationStore`, `ModelClient`).
 //! - [`model`]: model implementations that live in the core (the simulated model).
+//! - [`directory`]: find-or-start of per-key actors (`Directory`).
 //! - [`conversation`]: `ConversationActor`, its messages and events, `ConversationRegistry`.
 //! - [`agent`]: a merchant's agent configuration, validated, and its system prompt.
 //! - [`merchant`]: `MerchantActor` (one per merchant with live conversations) and its registry.
@@ -21,6 +22,7 @@
 pub mod agent;
 pub mod cart;
 pub mod conversation;
+pub mod directory;
 pub mod ids;
 pub mod merchant;
 pub mod model;

@@ -3,34 +3,16 @@
 //! and receive the new one when the merchant changes it, so a change applies to the next turn of
 //! every live conversation without reconnecting. It stops when its last conversation leaves.
 
-use crate::agent::AgentConfig;
+use crate::directory::Directory;
 use crate::ids::{ConversationId, MerchantId};
-use crate::ports::PortFuture;
 use crate::ports::store::PersistError;
 use actix::WeakRecipient;
 use actix::prelude::*;
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// What conversations need to know about their merchant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentSnapshot {
-    /// Configuration version; increases with every change.
-    pub version: i64,
-    /// The store's name.
-    pub store_name: String,
-    /// The configuration.
-    pub config: AgentConfig,
-}
-
-/// Loads merchants' agent configurations.
-pub trait AgentConfigStore: Send + Sync + 'static {
-    /// The current snapshot of a merchant.
-    fn load(&self, merchant: MerchantId) -> PortFuture<Result<AgentSnapshot, PersistError>>;
-}
+pub use crate::ports::agent::{AgentConfigStore, AgentSnapshot};
 
 /// Hooks for metrics.
 pub trait MerchantObserver: Send + Sync + 'static {
@@ -89,7 +71,7 @@ pub struct MerchantActor {
 impl MerchantActor {
     fn retire(&mut self, ctx: &mut Context<Self>) {
         if let Some(r) = self.registry.upgrade() {
-            r.actors.remove_if(&self.id, |_, a| a == &ctx.address());
+            r.actors.forget(self.id, &ctx.address());
         }
         ctx.stop();
     }
@@ -186,7 +168,7 @@ impl Handler<Reload> for MerchantActor {
 /// The directory of merchant actors.
 pub struct MerchantRegistry {
     /// Live merchant actors.
-    actors: DashMap<MerchantId, Addr<MerchantActor>>,
+    actors: Directory<MerchantId, MerchantActor>,
     /// The store.
     store: Arc<dyn AgentConfigStore>,
     /// Metrics hooks.
@@ -205,7 +187,7 @@ impl MerchantRegistry {
         ask_timeout: Duration,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
-            actors: DashMap::new(),
+            actors: Directory::default(),
             store,
             observer,
             me: me.clone(),
@@ -214,7 +196,7 @@ impl MerchantRegistry {
     }
 
     fn get_or_start(&self, id: MerchantId) -> Addr<MerchantActor> {
-        let start = || {
+        let start = |_| {
             let (me, store, observer) =
                 (self.me.clone(), self.store.clone(), self.observer.clone());
             MerchantActor::create(move |_| MerchantActor {
@@ -226,19 +208,7 @@ impl MerchantRegistry {
                 members: HashMap::new(),
             })
         };
-        match self.actors.entry(id) {
-            Entry::Occupied(mut e) if !e.get().connected() => {
-                let a = start();
-                e.insert(a.clone());
-                a
-            }
-            Entry::Occupied(e) => e.get().clone(),
-            Entry::Vacant(e) => {
-                let a = start();
-                e.insert(a.clone());
-                a
-            }
-        }
+        self.actors.get_or_start(id, start).0
     }
 
     /// Joins a conversation to its merchant; returns the snapshot in force.
@@ -258,7 +228,7 @@ impl MerchantRegistry {
                 Ok(Ok(r)) => return r,
                 Ok(Err(_)) => {
                     // The actor stopped between lookup and send: start a fresh one.
-                    self.actors.remove_if(&merchant, |_, a| a == &addr);
+                    self.actors.forget(merchant, &addr);
                 }
                 Err(_) => return Err(PersistError::Unavailable("merchant actor timed out".into())),
             }
@@ -270,7 +240,7 @@ impl MerchantRegistry {
 
     /// Tells a live merchant actor that its conversation left.
     pub fn leave(&self, merchant: MerchantId, conversation: ConversationId) {
-        if let Some(a) = self.actors.get(&merchant) {
+        if let Some(a) = self.actors.get(merchant) {
             a.do_send(Leave { conversation });
         }
     }
@@ -278,7 +248,7 @@ impl MerchantRegistry {
     /// Reloads a merchant's configuration into its live conversations (none live: nothing to
     /// do; conversations started later load the new one).
     pub async fn reload(&self, merchant: MerchantId) -> Result<(), PersistError> {
-        let Some(addr) = self.actors.get(&merchant).map(|a| a.clone()) else {
+        let Some(addr) = self.actors.get(merchant) else {
             return Ok(());
         };
         match tokio::time::timeout(self.ask_timeout, addr.send(Reload)).await {

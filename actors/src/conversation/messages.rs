@@ -2,7 +2,6 @@
 
 use super::events::Signal;
 use crate::ids::MessageId;
-use crate::ports::model::{ModelError, Usage};
 use actix::prelude::*;
 use tokio::sync::mpsc;
 
@@ -82,20 +81,13 @@ pub struct CancelReply;
 #[rtype(result = "()")]
 pub struct Shutdown;
 
-/// Internal: a piece of the reply from the model task.
+/// Internal: the next event of the turn in progress, from its task. The task `send`s and
+/// awaits each one (backpressure: a slow actor slows the turn instead of queueing without bound).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct ReplyDelta {
+pub(crate) struct TurnEvent {
+    /// The reply the turn writes; events of an older, cancelled turn are ignored.
     pub message_id: MessageId,
-    pub text: String,
-    /// The provider and model answering, on the first delta after a chain named them.
-    pub served: Option<(String, String)>,
-}
-
-/// Internal: the model task ended.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct ReplyDone {
-    pub message_id: MessageId,
-    pub outcome: Result<Option<Usage>, ModelError>,
+    /// The event.
+    pub event: crate::agent::AgentEvent,
 }

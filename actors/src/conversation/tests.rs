@@ -1,6 +1,9 @@
 //! Actor tests with the in-memory store and the simulated model, on a paused clock.
 
 use super::*;
+
+/// The text that makes a turn panic in these tests.
+const FAULT_PANIC_TEXT: &str = "/fault panic";
 use crate::ids::ConversationId;
 use crate::memory::MemoryStore;
 use crate::model::{SimulatedModel, SimulatedModelSettings};
@@ -37,31 +40,24 @@ fn registry_with(
         reply_tokens,
     });
     ConversationRegistry::new(
-        EngineDeps {
-            store,
-            model: Arc::new(model),
-            settings: ConversationSettings {
+        EngineDeps::builder(store)
+            .model(Arc::new(model))
+            .settings(ConversationSettings {
                 idle_timeout: idle,
                 history_messages: 20,
                 history_tokens: 4000,
                 replay_limit: 1000,
                 system_prompt: "test".into(),
                 max_reply_tokens: 256,
-                fault_injection: true,
-            },
-            observer: Arc::new(NoopObserver),
-            merchants: crate::merchant::MerchantRegistry::new(
+                max_tool_rounds: 3,
+            })
+            .merchants(crate::merchant::MerchantRegistry::new(
                 agents,
                 Arc::new(NoMerchantMetrics),
                 Duration::from_secs(5),
-            ),
-            metering: Arc::new(crate::ports::FreeMetering),
-            fast_model: Arc::new(SimulatedModel::new(SimulatedModelSettings {
-                ttft: Duration::ZERO,
-                tokens_per_sec: 0.0,
-                reply_tokens: 5,
-            })),
-        },
+            ))
+            .faults(Arc::new(PanicOnText(FAULT_PANIC_TEXT.into())))
+            .build(),
         Duration::from_secs(5),
     )
 }
@@ -446,27 +442,19 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
         Duration::from_secs(5),
     );
     let reg = ConversationRegistry::new(
-        EngineDeps {
-            store: store.clone(),
-            model: model.clone(),
-            settings: ConversationSettings {
+        EngineDeps::builder(store.clone())
+            .model(model.clone())
+            .settings(ConversationSettings {
                 idle_timeout: Duration::from_secs(60),
                 history_messages: 20,
                 history_tokens: 4000,
                 replay_limit: 1000,
                 system_prompt: "Base.".into(),
                 max_reply_tokens: 64,
-                fault_injection: false,
-            },
-            observer: Arc::new(NoopObserver),
-            merchants: merchants.clone(),
-            metering: Arc::new(crate::ports::FreeMetering),
-            fast_model: Arc::new(SimulatedModel::new(SimulatedModelSettings {
-                ttft: Duration::ZERO,
-                tokens_per_sec: 0.0,
-                reply_tokens: 5,
-            })),
-        },
+                max_tool_rounds: 3,
+            })
+            .merchants(merchants.clone())
+            .build(),
         Duration::from_secs(5),
     );
     let id = ConversationId::new_random();
@@ -623,11 +611,10 @@ async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_t
         prompts: Default::default(),
     });
     let reg = ConversationRegistry::new(
-        EngineDeps {
-            store: store.clone(),
-            model: model.clone(),
-            fast_model: fast.clone(),
-            settings: ConversationSettings {
+        EngineDeps::builder(store.clone())
+            .model(model.clone())
+            .fast_model(fast.clone())
+            .settings(ConversationSettings {
                 idle_timeout: Duration::from_secs(60),
                 // Two messages of history: one turn's question and answer.
                 history_messages: 2,
@@ -635,16 +622,9 @@ async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_t
                 replay_limit: 1000,
                 system_prompt: "Base.".into(),
                 max_reply_tokens: 64,
-                fault_injection: false,
-            },
-            observer: Arc::new(NoopObserver),
-            merchants: crate::merchant::MerchantRegistry::new(
-                Arc::new(crate::memory::MemoryAgentStore::default()),
-                Arc::new(NoMerchantMetrics),
-                Duration::from_secs(5),
-            ),
-            metering: Arc::new(crate::ports::FreeMetering),
-        },
+                max_tool_rounds: 3,
+            })
+            .build(),
         Duration::from_secs(5),
     );
     let id = ConversationId::new_random();

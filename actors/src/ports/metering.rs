@@ -22,6 +22,27 @@ pub struct Charge {
     pub cost_nanos: i64,
 }
 
+impl Charge {
+    /// The charge of one call with `usage`, served by `served` (a chain's named link) or else
+    /// by `client` itself, priced by `metering`.
+    pub fn priced(
+        metering: &dyn Metering,
+        client: &dyn super::model::ModelClient,
+        served: Option<(String, String)>,
+        usage: Usage,
+    ) -> Self {
+        let (provider, model) =
+            served.unwrap_or_else(|| (client.provider().into(), client.model().into()));
+        let cost_nanos = metering.cost_nanos(&model, &usage);
+        Self {
+            provider,
+            model,
+            usage,
+            cost_nanos,
+        }
+    }
+}
+
 /// The usage of a turn's model calls added up by kind; `None` when no model ran.
 pub fn total_usage(charges: &[Charge]) -> Option<Usage> {
     if charges.is_empty() {

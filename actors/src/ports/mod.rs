@@ -4,14 +4,17 @@
 //! Async methods return boxed `'static` futures so the ports are object-safe (`Arc<dyn …>`) and
 //! their futures can be moved into actor contexts.
 
+pub mod agent;
 pub mod catalog;
+pub mod clock;
 pub mod metering;
 pub mod model;
+pub mod payments;
 pub mod store;
 
-use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
+pub use agent::{AgentConfigStore, AgentSnapshot};
 pub use catalog::{
     CatalogSearch, EmbedError, Embedder, ProductHit, SearchError, SearchFilters, SearchMode,
     SearchQuery,
@@ -21,6 +24,7 @@ pub use model::{
     ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ModelRole,
     ModelStream, ProviderKind, Role, ToolCall, ToolSpec, Usage,
 };
+pub use payments::PaymentGateway;
 pub use store::{
     AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError,
     StoredMessage,
@@ -29,19 +33,4 @@ pub use store::{
 /// A boxed future returned by a port.
 pub type PortFuture<T> = BoxFuture<'static, T>;
 
-/// The time source. Engine code asks a `Clock` instead of calling `Utc::now()` so tests can
-/// control time.
-pub trait Clock: Send + Sync + 'static {
-    /// The current wall-clock time.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The real clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
+pub use clock::{Clock, FixedClock, SystemClock};

@@ -1,0 +1,581 @@
+//! The turn pipeline: one visitor turn, from the conversation's snapshot to a stream of
+//! [`AgentEvent`]s.
+//!
+//! Today's turn: decide (the merchant's budget, then the `main` model with the tools) → act
+//! through the tools (catalog search, cart) → compose (the model's text) → finish with the
+//! session state and a record of who handled the turn. The model may call tools for up to
+//! `max_tool_rounds` rounds; the last round offers none, so it must answer. Every model call is
+//! metered as its own [`AgentEvent::ModelCall`]. Understanding visitors locally and the offline
+//! agent (#13) plug in before the model, behind the same events.
+//!
+//! A turn has no side effect before the visitor's message is durable: when it starts while the
+//! message is still being stored (the conversation's early start), its first tool call waits for
+//! the commit, and a turn whose commit failed stops without running any tool.
+
+use super::events::{AgentEvent, HandledBy, TurnOutcome};
+use super::tools::{ToolContext, Toolbox};
+use crate::conversation::SessionState;
+use crate::ports::metering::{Charge, Metering};
+use crate::ports::model::{
+    ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ProviderKind,
+    Role, ToolCall,
+};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The reply when the merchant's model budget is spent (no model is called).
+pub const OVER_BUDGET_REPLY: &str = "I'm sorry, I can't answer right now. Please try again \
+     later, or contact the store directly.";
+
+/// What a turn starts from: a snapshot, owned by the turn.
+pub struct TurnInput {
+    /// The system prompt (the merchant's configuration and the conversation's summary).
+    pub system: String,
+    /// The context window: earlier messages that fit, then the visitor's new message.
+    pub messages: Vec<ChatMessage>,
+    /// The session state before the turn.
+    pub state: SessionState,
+    /// The merchant's preferred provider for the `main` role.
+    pub preferred_provider: Option<ProviderKind>,
+    /// True when the merchant's model budget is spent: no model is called.
+    pub over_budget: bool,
+}
+
+/// What a turn uses, shared by every turn.
+#[derive(Clone)]
+pub struct TurnDeps {
+    /// The `main` model.
+    pub model: Arc<dyn ModelClient>,
+    /// The tools offered to it.
+    pub tools: Arc<Toolbox>,
+    /// The merchant and catalog the tools act on.
+    pub tool_context: ToolContext,
+    /// Prices of model calls.
+    pub metering: Arc<dyn Metering>,
+    /// Most tokens per model call.
+    pub max_tokens: u32,
+    /// Most rounds of tool calls before the model must answer.
+    pub max_tool_rounds: usize,
+}
+
+/// One turn. See the module docs.
+pub struct Turn {
+    input: TurnInput,
+    deps: TurnDeps,
+    /// Completed (with `()`) once the visitor's message is durable; dropped when its write
+    /// failed. `None`: it already is.
+    committed: Option<oneshot::Receiver<()>>,
+}
+
+/// Sends `ev`; false when nobody listens any more (the turn should stop).
+async fn emit(sink: &mpsc::Sender<AgentEvent>, ev: AgentEvent) -> bool {
+    sink.send(ev).await.is_ok()
+}
+
+impl Turn {
+    /// A turn over `input`.
+    pub fn new(input: TurnInput, deps: TurnDeps) -> Self {
+        Self {
+            input,
+            deps,
+            committed: None,
+        }
+    }
+
+    /// Makes the turn wait for `committed` before its first side effect (see the module docs).
+    pub fn after_commit(mut self, committed: oneshot::Receiver<()>) -> Self {
+        self.committed = Some(committed);
+        self
+    }
+
+    /// Runs the turn, sending its events to `sink` (bounded: a slow listener slows the turn).
+    /// The last event is always [`AgentEvent::Finished`], unless the listener went away.
+    pub async fn run(self, sink: mpsc::Sender<AgentEvent>) {
+        let Turn {
+            input,
+            deps,
+            mut committed,
+        } = self;
+        let before = input.state.clone();
+        let mut state = input.state;
+        let finish = |outcome, handled_by, state: SessionState| AgentEvent::Finished {
+            outcome,
+            intent: None,
+            handled_by,
+            state: (state != before).then_some(state),
+        };
+        if input.over_budget {
+            if emit(&sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
+                let _ = emit(
+                    &sink,
+                    finish(TurnOutcome::OverBudget, HandledBy::Rules, state),
+                )
+                .await;
+            }
+            return;
+        }
+        let mut messages = input.messages;
+        let mut wrote_text = false;
+        for round in 0..=deps.max_tool_rounds {
+            let offer_tools = round < deps.max_tool_rounds && !deps.tools.is_empty();
+            let request = ModelRequest {
+                system: input.system.clone(),
+                messages: messages.clone(),
+                tools: if offer_tools {
+                    deps.tools.specs()
+                } else {
+                    Vec::new()
+                },
+                max_tokens: deps.max_tokens,
+                preferred_provider: input.preferred_provider,
+            };
+            let call = match model_call(&deps, request, &sink, wrote_text).await {
+                Ok(Some(call)) => call,
+                Ok(None) => return,
+                Err((e, charge)) => {
+                    if let Some(charge) = charge
+                        && !emit(&sink, AgentEvent::ModelCall(charge)).await
+                    {
+                        return;
+                    }
+                    let _ = emit(
+                        &sink,
+                        finish(TurnOutcome::Failed(e), HandledBy::Model, state),
+                    )
+                    .await;
+                    return;
+                }
+            };
+            wrote_text |= !call.text.is_empty();
+            if let Some(charge) = call.charge
+                && !emit(&sink, AgentEvent::ModelCall(charge)).await
+            {
+                return;
+            }
+            if call.tool_calls.is_empty() || !offer_tools {
+                let _ = emit(
+                    &sink,
+                    finish(TurnOutcome::Complete, HandledBy::Model, state),
+                )
+                .await;
+                return;
+            }
+            if let Some(rx) = committed.take()
+                && rx.await.is_err()
+            {
+                // The visitor's message was not stored: nothing may happen on its behalf.
+                return;
+            }
+            let mut uses = Vec::new();
+            if !call.text.is_empty() {
+                uses.push(ContentBlock::Text { text: call.text });
+            }
+            let mut results = Vec::new();
+            for tc in call.tool_calls {
+                let output = deps.tools.call(&deps.tool_context, &tc, &mut state).await;
+                for ev in output.events {
+                    if !emit(&sink, ev).await {
+                        return;
+                    }
+                }
+                uses.push(ContentBlock::ToolUse {
+                    id: tc.id.clone(),
+                    name: tc.name,
+                    input: tc.input,
+                });
+                results.push(ContentBlock::ToolResult {
+                    tool_use_id: tc.id,
+                    content: output.content.to_string(),
+                    is_error: output.is_error,
+                });
+            }
+            messages.push(ChatMessage {
+                role: Role::Assistant,
+                content: uses,
+            });
+            messages.push(ChatMessage {
+                role: Role::User,
+                content: results,
+            });
+        }
+    }
+}
+
+/// One finished model call.
+struct CallResult {
+    /// Its text.
+    text: String,
+    /// The tools it called, in order.
+    tool_calls: Vec<ToolCall>,
+    /// What it cost, when the provider reported usage.
+    charge: Option<Charge>,
+}
+
+/// Streams one model call into `sink` (text as it comes). `Ok(None)`: the listener went away.
+/// On failure, the charge of what was already used, when the provider reported it.
+async fn model_call(
+    deps: &TurnDeps,
+    request: ModelRequest,
+    sink: &mpsc::Sender<AgentEvent>,
+    separate: bool,
+) -> Result<Option<CallResult>, (ModelError, Option<Charge>)> {
+    let mut stream = deps.model.stream(request);
+    let mut served: Option<(String, String)> = None;
+    let mut announced = false;
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    let mut usage = None;
+    let failed = loop {
+        let Some(item) = stream.next().await else {
+            break None;
+        };
+        match item {
+            Ok(ModelEvent::Served { provider, model }) => served = Some((provider, model)),
+            Ok(ModelEvent::Delta(t)) if t.is_empty() => {}
+            Ok(ModelEvent::Delta(t)) => {
+                if !announced {
+                    announced = true;
+                    let (provider, model) = served.clone().unwrap_or_else(|| {
+                        (deps.model.provider().into(), deps.model.model().into())
+                    });
+                    if !emit(sink, AgentEvent::Serving { provider, model }).await {
+                        return Ok(None);
+                    }
+                    if separate && !emit(sink, AgentEvent::TextDelta("\n\n".into())).await {
+                        return Ok(None);
+                    }
+                }
+                text.push_str(&t);
+                if !emit(sink, AgentEvent::TextDelta(t)).await {
+                    return Ok(None);
+                }
+            }
+            Ok(ModelEvent::ToolCall(call)) => tool_calls.push(call),
+            Ok(ModelEvent::Usage(u)) => usage = Some(u),
+            Ok(ModelEvent::Stop(_)) => {}
+            Err(e) => break Some(e),
+        }
+    };
+    let charge = usage
+        .map(|usage| Charge::priced(deps.metering.as_ref(), deps.model.as_ref(), served, usage));
+    match failed {
+        Some(e) => Err((e, charge)),
+        None => Ok(Some(CallResult {
+            text,
+            tool_calls,
+            charge,
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MerchantId;
+    use crate::money::Money;
+    use crate::ports::PortFuture;
+    use crate::ports::catalog::{CatalogSearch, ProductHit, SearchError, SearchQuery};
+    use crate::ports::metering::FreeMetering;
+    use crate::ports::model::{ModelStream, Usage};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// A model that plays one scripted call per request and records the requests.
+    struct ScriptedModel {
+        calls: Mutex<Vec<Vec<ModelEvent>>>,
+        seen: Mutex<Vec<ModelRequest>>,
+    }
+
+    impl ModelClient for ScriptedModel {
+        fn provider(&self) -> &str {
+            "scripted"
+        }
+        fn model(&self) -> &str {
+            "scripted-1"
+        }
+        fn stream(&self, request: ModelRequest) -> ModelStream {
+            self.seen.lock().unwrap().push(request);
+            let events = self.calls.lock().unwrap().remove(0);
+            futures_util::stream::iter(events)
+                .then(|ev| async move {
+                    // A real model takes time; the paused clock makes this instant.
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                    Ok(ev)
+                })
+                .boxed()
+        }
+    }
+
+    /// One merchant's catalog with one tent.
+    struct OneTent(MerchantId);
+
+    impl CatalogSearch for OneTent {
+        fn search(
+            &self,
+            merchant: MerchantId,
+            query: SearchQuery,
+        ) -> PortFuture<Result<Vec<ProductHit>, SearchError>> {
+            let hits = if merchant == self.0 && query.text.contains("tent") {
+                vec![ProductHit {
+                    external_id: "tent-2p".into(),
+                    title: "Trail Tent 2P".into(),
+                    brand: None,
+                    category: vec!["Camping".into()],
+                    price: Money {
+                        amount_minor: 19_900,
+                        currency: "USD".parse().unwrap(),
+                    },
+                    compare_at_price: None,
+                    stock: Some(3),
+                    in_stock: true,
+                    url: None,
+                    image_url: None,
+                    score: 1.0,
+                }]
+            } else {
+                vec![]
+            };
+            Box::pin(async move { Ok(hits) })
+        }
+    }
+
+    fn usage(output: u64) -> ModelEvent {
+        ModelEvent::Usage(Usage {
+            input_tokens: 100,
+            output_tokens: output,
+            ..Usage::default()
+        })
+    }
+
+    fn setup(calls: Vec<Vec<ModelEvent>>) -> (Arc<ScriptedModel>, TurnInput, TurnDeps) {
+        let merchant = MerchantId::new_random();
+        let model = Arc::new(ScriptedModel {
+            calls: Mutex::new(calls),
+            seen: Mutex::new(Vec::new()),
+        });
+        let deps = TurnDeps {
+            model: model.clone(),
+            tools: Arc::new(Toolbox::standard()),
+            tool_context: ToolContext {
+                merchant,
+                catalog: Arc::new(OneTent(merchant)),
+            },
+            metering: Arc::new(FreeMetering),
+            max_tokens: 256,
+            max_tool_rounds: 3,
+        };
+        let input = TurnInput {
+            system: "You are the shop's assistant.".into(),
+            messages: vec![ChatMessage::text(Role::User, "do you sell tents?")],
+            state: SessionState::default(),
+            preferred_provider: None,
+            over_budget: false,
+        };
+        (model, input, deps)
+    }
+
+    async fn collect(turn: Turn) -> Vec<AgentEvent> {
+        let (tx, mut rx) = mpsc::channel(4);
+        let run = tokio::spawn(turn.run(tx));
+        let mut events = Vec::new();
+        while let Some(ev) = rx.recv().await {
+            events.push(ev);
+        }
+        run.await.unwrap();
+        events
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_model_calls_a_tool_reads_its_result_and_answers() {
+        let started = tokio::time::Instant::now();
+        let (model, input, deps) = setup(vec![
+            vec![
+                ModelEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "search_products".into(),
+                    input: serde_json::json!({"query": "tent"}),
+                }),
+                usage(20),
+            ],
+            vec![
+                ModelEvent::Delta("We have the ".into()),
+                ModelEvent::Delta("Trail Tent 2P.".into()),
+                usage(8),
+            ],
+        ]);
+        let events = collect(Turn::new(input, deps)).await;
+        // Two scripted calls of three and two 40 ms steps: virtual time, no real waiting.
+        assert_eq!(started.elapsed(), Duration::from_millis(200));
+
+        // The product card comes from the catalog, then the answer streams.
+        let AgentEvent::ProductsShown(hits) = &events[1] else {
+            panic!("expected products second: {events:?}");
+        };
+        assert_eq!(hits[0].external_id, "tent-2p");
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::TextDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "We have the Trail Tent 2P.");
+        // Each model call is metered on its own.
+        let calls: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::ModelCall(c) => Some(c.usage.output_tokens),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, [20, 8]);
+        // The final record carries the new state: the tent was shown.
+        let Some(AgentEvent::Finished {
+            outcome,
+            handled_by,
+            state: Some(state),
+            ..
+        }) = events.last()
+        else {
+            panic!("expected a finish with state: {events:?}");
+        };
+        assert_eq!(*outcome, TurnOutcome::Complete);
+        assert_eq!(*handled_by, HandledBy::Model);
+        assert_eq!(state.last_shown[0].title, "Trail Tent 2P");
+
+        // The second call saw the tool use and its result, as content blocks.
+        let seen = model.seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].tools.len(), 2, "the tools are offered");
+        let m = &seen[1].messages;
+        assert_eq!(m.len(), 3);
+        assert!(matches!(
+            &m[1].content[..],
+            [ContentBlock::ToolUse { id, name, .. }] if id == "call_1" && name == "search_products"
+        ));
+        let [
+            ContentBlock::ToolResult {
+                tool_use_id,
+                content,
+                is_error: false,
+            },
+        ] = &m[2].content[..]
+        else {
+            panic!("expected one tool result: {:?}", m[2]);
+        };
+        assert_eq!(tool_use_id, "call_1");
+        assert!(content.contains("199.00 USD"), "{content}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_whose_message_was_not_stored_runs_no_tool() {
+        let (_model, input, deps) = setup(vec![vec![
+            ModelEvent::ToolCall(ToolCall {
+                id: "call_1".into(),
+                name: "search_products".into(),
+                input: serde_json::json!({"query": "tent"}),
+            }),
+            usage(20),
+        ]]);
+        let (commit, committed) = oneshot::channel::<()>();
+        drop(commit);
+        let events = collect(Turn::new(input, deps).after_commit(committed)).await;
+        assert!(
+            !events.iter().any(|e| matches!(
+                e,
+                AgentEvent::ProductsShown(_) | AgentEvent::Finished { .. }
+            )),
+            "{events:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_round_offers_no_tools_so_the_model_must_answer() {
+        let search = || {
+            vec![
+                ModelEvent::ToolCall(ToolCall {
+                    id: "c".into(),
+                    name: "view_cart".into(),
+                    input: serde_json::json!({}),
+                }),
+                usage(1),
+            ]
+        };
+        let (model, input, mut deps) = setup(vec![
+            search(),
+            search(),
+            vec![ModelEvent::Delta("Your cart is empty.".into()), usage(5)],
+        ]);
+        deps.max_tool_rounds = 2;
+        let events = collect(Turn::new(input, deps)).await;
+        assert!(matches!(
+            events.last(),
+            Some(AgentEvent::Finished {
+                outcome: TurnOutcome::Complete,
+                state: None,
+                ..
+            })
+        ));
+        let seen = model.seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        assert!(seen[2].tools.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn over_budget_turns_call_no_model_and_say_so() {
+        let (model, mut input, deps) = setup(vec![]);
+        input.over_budget = true;
+        let events = collect(Turn::new(input, deps)).await;
+        assert_eq!(events[0], AgentEvent::TextDelta(OVER_BUDGET_REPLY.into()));
+        assert!(matches!(
+            events[1],
+            AgentEvent::Finished {
+                outcome: TurnOutcome::OverBudget,
+                handled_by: HandledBy::Rules,
+                ..
+            }
+        ));
+        assert!(model.seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_model_failure_ends_the_turn_with_what_it_cost() {
+        let (_model, input, deps) = setup(vec![vec![ModelEvent::Delta("Let me".into()), usage(2)]]);
+        // A model that fails after its text: swap in a stream ending with an error.
+        struct Failing;
+        impl ModelClient for Failing {
+            fn provider(&self) -> &str {
+                "failing"
+            }
+            fn model(&self) -> &str {
+                "f-1"
+            }
+            fn stream(&self, _: ModelRequest) -> ModelStream {
+                futures_util::stream::iter([
+                    Ok(ModelEvent::Delta("Let me".into())),
+                    Ok(usage(2)),
+                    Err(ModelError::BrokenStream("reset".into())),
+                ])
+                .boxed()
+            }
+        }
+        let deps = TurnDeps {
+            model: Arc::new(Failing),
+            ..deps
+        };
+        let events = collect(Turn::new(input, deps)).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, AgentEvent::ModelCall(c) if c.provider == "failing"))
+        );
+        assert!(matches!(
+            events.last(),
+            Some(AgentEvent::Finished {
+                outcome: TurnOutcome::Failed(ModelError::BrokenStream(_)),
+                ..
+            })
+        ));
+    }
+}

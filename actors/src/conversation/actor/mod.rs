@@ -1,0 +1,558 @@
+//! `ConversationActor`: one per live conversation, started under an actix `Supervisor` by the
+//! [`ConversationRegistry`](super::registry::ConversationRegistry).
+//!
+//! It sequences turns, persists, and forwards events; it does not decide what to say (the turn
+//! pipeline, [`crate::agent::Turn`], does). It owns the session: the model's context window, the
+//! session state (cart, products last shown), the queue of turns waiting for a reply, the reply
+//! in progress, and the subscribers (every WebSocket or SSE stream watching the conversation).
+//! Guarantees, and how they are kept:
+//! - one turn at a time, in arrival order: writes run under `ctx.wait` (`AtomicResponse`), so the
+//!   mailbox is not processed while a write is in flight, and replies are started from a FIFO;
+//! - persist before acknowledge: the `ack` is sent from the store write's completion;
+//! - no double processing: the store refuses a `client_id` it has seen;
+//! - resume: `Subscribe { after }` replays stored events and the reply in progress before the
+//!   subscriber is added, inside the same atomic step;
+//! - the session state changes only when the reply that changed it is stored.
+//!
+//! Each turn runs as a task that feeds the actor its events (`turns.rs`). The actor stops itself
+//! when idle with no subscribers (passivation) and is rehydrated from the store on the next
+//! access.
+
+mod turns;
+
+use super::context::ContextWindow;
+use super::deps::{EngineDeps, EngineObserver};
+use super::events::{CloseCause, ConversationEvent, Signal};
+use super::messages::*;
+use super::registry::ConversationRegistry;
+use super::replay;
+use super::state::SessionState;
+use crate::ids::{ConversationId, MerchantId, MessageId};
+use crate::merchant::{AgentSnapshot, ConfigChanged};
+use crate::ports::metering::Charge;
+use crate::ports::store::{AppendOutcome, MessageStatus, PersistError};
+use actix::prelude::*;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// How long replay writes into one subscriber may wait for it before giving up on it.
+const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A visitor turn waiting for its reply.
+struct QueuedTurn {
+    /// The user message's sequence number.
+    seq: i64,
+    /// Its text.
+    text: String,
+}
+
+/// The reply being generated.
+struct Reply {
+    /// Its id.
+    message_id: MessageId,
+    /// Its start sequence number; `None` until the start is stored.
+    seq: Option<i64>,
+    /// The user message it answers.
+    reply_to_seq: i64,
+    /// Text so far.
+    text: String,
+    /// `text.chars().count()`, kept to index deltas without rescanning.
+    chars: usize,
+    /// The turn's task; aborted on cancel, shutdown and restart.
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// When the turn started (time to first token).
+    started: Instant,
+    /// Who serves the model call in progress, as the turn announced it.
+    serving: Option<(String, String)>,
+    /// The turn's model calls so far, stored with the reply.
+    charges: Vec<Charge>,
+    /// The session state the turn ended with, when it changed it.
+    state: Option<SessionState>,
+}
+
+impl Reply {
+    /// A reply whose start is being stored.
+    fn pending(message_id: MessageId, reply_to_seq: i64) -> Self {
+        Self {
+            message_id,
+            seq: None,
+            reply_to_seq,
+            text: String::new(),
+            chars: 0,
+            task: None,
+            started: Instant::now(),
+            serving: None,
+            charges: Vec::new(),
+            state: None,
+        }
+    }
+}
+
+/// The conversation actor. See the module docs.
+pub struct ConversationActor {
+    /// The conversation; fixed for the actor's life.
+    id: ConversationId,
+    /// Back to the directory, to remove itself when it passivates. Weak: the registry owns
+    /// the actors, not the other way round.
+    registry: Weak<ConversationRegistry>,
+    /// Store, model, tools and settings, shared by every conversation.
+    deps: Arc<EngineDeps>,
+    /// True once the state is loaded from the store; requests before that are refused.
+    loaded: bool,
+    /// The conversation's merchant, once loaded.
+    merchant_id: Option<MerchantId>,
+    /// The merchant's agent configuration in force; replaced by `ConfigChanged`, read at the
+    /// start of each turn.
+    agent: Option<Arc<AgentSnapshot>>,
+    /// The last sequence number stored.
+    last_seq: i64,
+    /// What the model sees of the conversation (recent messages, summary).
+    context: ContextWindow,
+    /// The session state as last stored (cart, products last shown).
+    session: SessionState,
+    /// Turns waiting for a reply, in arrival order.
+    queue: VecDeque<QueuedTurn>,
+    /// The reply in progress.
+    reply: Option<Reply>,
+    /// Everyone watching: bounded channels. A full or closed channel drops its subscriber
+    /// (it resubscribes with `after` and loses nothing).
+    subscribers: HashMap<SubscriberId, mpsc::Sender<Signal>>,
+    /// Next subscriber id.
+    next_subscriber: SubscriberId,
+    /// Last request or event, for passivation.
+    last_activity: Instant,
+    /// Set when the actor stops for good (passivation, shutdown, not found): it must not be
+    /// restarted by its supervisor and must not serve requests any more.
+    retiring: bool,
+    /// Set on server shutdown: new turns are refused.
+    shutting_down: bool,
+    /// Completed when the shutdown is done (reply stored, subscribers told).
+    shutdown_done: Option<oneshot::Sender<()>>,
+}
+
+impl ConversationActor {
+    /// A new, unloaded actor for `id`; `started` loads it.
+    pub(crate) fn new(
+        id: ConversationId,
+        registry: Weak<ConversationRegistry>,
+        deps: Arc<EngineDeps>,
+    ) -> Self {
+        Self {
+            id,
+            registry,
+            deps,
+            loaded: false,
+            merchant_id: None,
+            agent: None,
+            last_seq: 0,
+            context: ContextWindow::default(),
+            session: SessionState::default(),
+            queue: VecDeque::new(),
+            reply: None,
+            subscribers: HashMap::new(),
+            next_subscriber: 1,
+            last_activity: Instant::now(),
+            retiring: false,
+            shutting_down: false,
+            shutdown_done: None,
+        }
+    }
+
+    fn observer(&self) -> &dyn EngineObserver {
+        self.deps.observer.as_ref()
+    }
+
+    /// Sends to every subscriber; drops the ones whose channel is full or closed.
+    fn broadcast(&mut self, event: ConversationEvent) {
+        let event = Arc::new(event);
+        let mut dropped = Vec::new();
+        for (id, tx) in &self.subscribers {
+            if tx.try_send(Signal::Event(event.clone())).is_err() {
+                dropped.push(*id);
+            }
+        }
+        for id in dropped {
+            self.subscribers.remove(&id);
+            self.observer().subscriber_dropped();
+        }
+    }
+
+    /// Sends to one subscriber, if it is still there.
+    fn send_to(&mut self, id: Option<SubscriberId>, event: ConversationEvent) {
+        let Some(id) = id else { return };
+        if let Some(tx) = self.subscribers.get(&id)
+            && tx.try_send(Signal::Event(Arc::new(event))).is_err()
+        {
+            self.subscribers.remove(&id);
+            self.observer().subscriber_dropped();
+        }
+    }
+
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.retiring = true;
+        if let Some(registry) = self.registry.upgrade() {
+            registry.forget(self.id, &ctx.address());
+        }
+        ctx.stop();
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let history = self.deps.settings.history_messages;
+        ctx.wait(async move { store.load(id, history).await }.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(loaded) => {
+                act.loaded = true;
+                act.last_seq = loaded.last_seq;
+                act.merchant_id = Some(loaded.merchant_id);
+                act.join_merchant(ctx, loaded.merchant_id);
+                act.context.clear();
+                for m in loaded.recent {
+                    act.context.remember(m.role, m.text, history);
+                }
+                act.session = loaded.state;
+                act.last_activity = Instant::now();
+            }
+            Err(PersistError::NotFound) => {
+                tracing::warn!(conversation_id = %act.id, "conversation not found; stopping");
+                act.retire(ctx);
+            }
+            Err(PersistError::Unavailable(e)) => {
+                // Refuse requests for a moment, then stop; the next access retries the load.
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not load the conversation");
+                ctx.run_later(Duration::from_secs(1), |act, ctx| act.retire(ctx));
+            }
+        }));
+    }
+
+    /// Takes the merchant's configuration snapshot and subscribes to its changes.
+    fn join_merchant(&mut self, ctx: &mut Context<Self>, merchant: MerchantId) {
+        let merchants = self.deps.merchants.clone();
+        let id = self.id;
+        let recipient = ctx.address().downgrade().recipient();
+        ctx.wait(async move { merchants.join(merchant, id, recipient).await }.into_actor(self).map(|res, act, _| match res {
+            Ok(snapshot) => act.agent = Some(snapshot),
+            Err(e) => {
+                // Replies still work, with the deployment's base prompt.
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not load the merchant's agent configuration");
+            }
+        }));
+    }
+
+    fn not_ready(&self) -> Option<ConversationError> {
+        if self.shutting_down {
+            Some(ConversationError::ShuttingDown)
+        } else if !self.loaded || self.retiring {
+            Some(ConversationError::Unavailable(
+                "the conversation is not loaded".into(),
+            ))
+        } else {
+            None
+        }
+    }
+
+    fn idle_check(&mut self, ctx: &mut Context<Self>) {
+        self.subscribers.retain(|_, tx| !tx.is_closed());
+        let idle = self.subscribers.is_empty() && self.reply.is_none() && self.queue.is_empty();
+        if idle && self.loaded && self.last_activity.elapsed() >= self.deps.settings.idle_timeout {
+            tracing::debug!(conversation_id = %self.id, "passivating idle conversation");
+            self.retire(ctx);
+        }
+    }
+
+    /// Tells subscribers the conversation is closing and stops for good.
+    fn complete_shutdown(&mut self, ctx: &mut Context<Self>) {
+        for tx in self.subscribers.values() {
+            let _ = tx.try_send(Signal::Close(CloseCause::ServerRestarting));
+        }
+        self.subscribers.clear();
+        if let Some(done) = self.shutdown_done.take() {
+            let _ = done.send(());
+        }
+        self.retire(ctx);
+    }
+}
+
+impl Actor for ConversationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Turn tasks and edges `send` with backpressure; 64 leaves room for bursts of deltas.
+        ctx.set_mailbox_capacity(64);
+        self.observer().actor_started();
+        self.load(ctx);
+        let every = (self.deps.settings.idle_timeout / 4).max(Duration::from_millis(250));
+        ctx.run_interval(every, |act, ctx| act.idle_check(ctx));
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.observer().actor_stopped();
+        if let Some(m) = self.merchant_id {
+            self.deps.merchants.leave(m, self.id);
+        }
+    }
+}
+
+impl Drop for ConversationActor {
+    fn drop(&mut self) {
+        if let Some(task) = self.reply.as_mut().and_then(|r| r.task.take()) {
+            task.abort();
+        }
+    }
+}
+
+impl Supervised for ConversationActor {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        // Same struct, fresh state: everything is reloaded from the store in `started`.
+        // Subscribers are dropped; their channels close and they resubscribe with `after`.
+        self.observer().actor_restarted();
+        if let Some(task) = self.reply.take().and_then(|mut r| r.task.take()) {
+            task.abort();
+        }
+        self.loaded = false;
+        self.queue.clear();
+        self.subscribers.clear();
+        self.context.clear();
+        self.session = SessionState::default();
+    }
+}
+
+impl Handler<Subscribe> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<(SubscriberId, i64), ConversationError>>;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = self.not_ready() {
+            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
+        }
+        self.last_activity = Instant::now();
+        let hello = ConversationEvent::Hello {
+            conversation_id: self.id,
+            last_seq: self.last_seq,
+            assistant_name: self.agent.as_ref().map(|a| a.config.assistant_name.clone()),
+            greeting: self.agent.as_ref().map(|a| a.config.greeting.clone()),
+        };
+        let after = msg.after.filter(|a| *a < self.last_seq);
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let limit = self.deps.settings.replay_limit;
+        let sender = msg.sender;
+        let fut = async move {
+            let send = |tx: mpsc::Sender<Signal>, ev: ConversationEvent| async move {
+                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(Arc::new(ev))))
+                    .await
+                    .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?
+                    .map_err(|_| ConversationError::Unavailable("subscriber gone".into()))
+            };
+            send(sender.clone(), hello).await?;
+            if let Some(after) = after {
+                let messages = store
+                    .messages_after(id, after, limit)
+                    .await
+                    .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
+                for ev in replay::events_after(messages, after) {
+                    send(sender.clone(), ev).await?;
+                }
+            }
+            Ok(sender)
+        };
+        let seen = msg.after;
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            let sender = res?;
+            if let Some(r) = act.reply.as_ref()
+                && let Some(seq) = r.seq
+            {
+                // The reply in progress: its start unless the client has seen it, then its text
+                // so far as one delta at index 0; the live deltas follow once subscribed.
+                let mut catch_up = Vec::new();
+                if seen.is_none_or(|a| seq > a) {
+                    catch_up.push(ConversationEvent::AssistantStart {
+                        message_id: r.message_id,
+                        seq,
+                        reply_to_seq: r.reply_to_seq,
+                    });
+                }
+                if !r.text.is_empty() {
+                    catch_up.push(ConversationEvent::Delta {
+                        message_id: r.message_id,
+                        text: r.text.clone(),
+                        index: 0,
+                    });
+                }
+                for ev in catch_up {
+                    sender.try_send(Signal::Event(Arc::new(ev))).map_err(|_| {
+                        ConversationError::Unavailable("subscriber too slow".into())
+                    })?;
+                }
+            }
+            let id = act.next_subscriber;
+            act.next_subscriber += 1;
+            act.subscribers.insert(id, sender);
+            Ok((id, act.last_seq))
+        })))
+    }
+}
+
+impl Handler<Unsubscribe> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        self.subscribers.remove(&msg.id);
+        self.last_activity = Instant::now();
+    }
+}
+
+impl Handler<PostUserMessage> for ConversationActor {
+    type Result = AtomicResponse<Self, Result<Posted, ConversationError>>;
+
+    fn handle(&mut self, msg: PostUserMessage, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(e) = self.not_ready() {
+            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
+        }
+        self.last_activity = Instant::now();
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let message_id = MessageId::new_random();
+        let (client_id, text) = (msg.client_id, msg.text);
+        let (c, t) = (client_id.clone(), text.clone());
+        // When idle, the message and the start of its reply go in one transaction: one commit
+        // instead of two before the first token. (An injected fault takes the queue path.)
+        let start_now = self.reply.is_none() && self.queue.is_empty() && !self.faulty(&text);
+        let reply_id = MessageId::new_random();
+        let version = self.agent.as_ref().map(|a| a.version);
+        // The turn starts now, while the message is being stored, so the commit overlaps the
+        // model's own time to first token. Nothing it does can overtake the commit: this
+        // handler is atomic, so its first event waits in the mailbox until the write is done;
+        // its tools wait for `commit`; and a failed or duplicate write aborts it.
+        let early = start_now.then(|| {
+            let (commit, committed) = oneshot::channel();
+            let task = self.start_turn(ctx, reply_id, &text, Some(committed));
+            (task, Instant::now(), commit)
+        });
+        let fut = async move {
+            if start_now {
+                store
+                    .append_and_start(id, message_id, c, t, reply_id, version)
+                    .await
+            } else {
+                store
+                    .append_user_message(id, message_id, c, t)
+                    .await
+                    .map(|o| (o, None))
+            }
+        };
+        let subscriber = msg.subscriber;
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, ctx| {
+            let mut early = early;
+            let abort = |e: Option<(tokio::task::JoinHandle<()>, Instant, oneshot::Sender<()>)>| {
+                if let Some((task, _, _)) = e {
+                    task.abort();
+                }
+            };
+            match res {
+                Ok((AppendOutcome::Stored { seq, message_id }, started)) => {
+                    act.last_seq = act.last_seq.max(seq);
+                    act.send_to(
+                        subscriber,
+                        ConversationEvent::Ack {
+                            client_id: client_id.clone(),
+                            seq,
+                        },
+                    );
+                    act.broadcast(ConversationEvent::UserMessage {
+                        message_id,
+                        seq,
+                        client_id,
+                        text: text.clone(),
+                    });
+                    match (started, early.take()) {
+                        (Some(reply_seq), Some((task, started, commit))) => {
+                            let _ = commit.send(());
+                            act.begin_reply(
+                                ctx,
+                                reply_id,
+                                reply_seq,
+                                seq,
+                                text,
+                                Some((task, started)),
+                            );
+                        }
+                        (_, unused) => {
+                            abort(unused);
+                            act.queue.push_back(QueuedTurn { seq, text });
+                            act.maybe_start_next(ctx);
+                        }
+                    }
+                    Ok(Posted {
+                        seq,
+                        message_id,
+                        duplicate: false,
+                    })
+                }
+                Ok((AppendOutcome::Duplicate { seq, message_id }, _)) => {
+                    abort(early);
+                    act.send_to(subscriber, ConversationEvent::Ack { client_id, seq });
+                    Ok(Posted {
+                        seq,
+                        message_id,
+                        duplicate: true,
+                    })
+                }
+                Err(e) => {
+                    abort(early);
+                    Err(match e {
+                        PersistError::NotFound => ConversationError::NotFound,
+                        PersistError::Unavailable(e) => ConversationError::Unavailable(e),
+                    })
+                }
+            }
+        })))
+    }
+}
+
+impl Handler<CancelReply> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, _: CancelReply, ctx: &mut Self::Context) {
+        self.last_activity = Instant::now();
+        if self.reply.as_ref().is_some_and(|r| r.seq.is_some()) {
+            self.finish_reply(ctx, MessageStatus::Interrupted);
+        }
+    }
+}
+
+impl Handler<Shutdown> for ConversationActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        let (done, finished) = oneshot::channel();
+        if self.shutting_down {
+            // A second request: the first one completes the shutdown.
+            return Box::pin(async {});
+        }
+        self.shutting_down = true;
+        self.shutdown_done = Some(done);
+        self.queue.clear();
+        if self.reply.as_ref().is_some_and(|r| r.seq.is_some()) {
+            // Stores the partial reply as interrupted; its completion finishes the shutdown, so
+            // subscribers see the reply end before the close.
+            self.finish_reply(ctx, MessageStatus::Interrupted);
+        } else {
+            self.complete_shutdown(ctx);
+        }
+        Box::pin(async move {
+            let _ = finished.await;
+        })
+    }
+}
+
+impl Handler<ConfigChanged> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConfigChanged, _: &mut Self::Context) {
+        // Applies from the next turn; a reply in progress keeps the prompt it started with.
+        self.agent = Some(msg.0);
+    }
+}

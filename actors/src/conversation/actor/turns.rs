@@ -1,0 +1,369 @@
+//! How the conversation actor drives turns: it starts the turn pipeline as a task, takes the
+//! turn's events (text, model calls, the final record) as messages, and stores the reply with
+//! its charges and the session state. One path starts a reply ([`ConversationActor::begin_reply`])
+//! and one path meters a model call ([`ConversationActor::meter`]), for turns and summaries
+//! alike.
+
+use super::{ConversationActor, QueuedTurn, Reply};
+use crate::agent::{AgentEvent, ToolContext, Turn, TurnDeps, TurnInput, TurnOutcome};
+use crate::conversation::events::ConversationEvent;
+use crate::conversation::messages::TurnEvent;
+use crate::ids::{MerchantId, MessageId};
+use crate::ports::metering::{Charge, total_usage};
+use crate::ports::model::{ModelError, ModelRole, Role};
+use crate::ports::store::MessageStatus;
+use actix::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Stored as the reply when the model fails before producing any text.
+const MODEL_FAILURE_NOTICE: &str =
+    "Sorry, the assistant could not answer just now. Please try again in a moment.";
+
+/// Events buffered between a turn and its forwarder (the actor's mailbox is the real buffer).
+const TURN_EVENT_BUFFER: usize = 8;
+
+impl ConversationActor {
+    /// Whether an injected test fault applies to `text` (never outside tests: no injector).
+    pub(super) fn faulty(&self, text: &str) -> bool {
+        self.deps.faults.as_ref().is_some_and(|f| f.panic_on(text))
+    }
+
+    /// Whether the merchant's model budget is spent (its agent configuration's caps against
+    /// what the metering knows it spent).
+    fn over_budget(&self) -> bool {
+        match (&self.agent, self.merchant_id) {
+            (Some(agent), Some(merchant)) => {
+                let budget = agent.config.budget;
+                (budget.daily_usd_cents.is_some() || budget.monthly_usd_cents.is_some())
+                    && budget.exceeded(self.deps.metering.spent(merchant))
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a model call's cost against the merchant and in the metrics.
+    fn meter(&self, charge: &Charge) {
+        if let Some(merchant) = self.merchant_id {
+            self.deps.metering.record(merchant, charge);
+        }
+        self.observer().cost(&charge.model, charge.cost_nanos);
+        self.observer().tokens(&charge.model, &charge.usage);
+    }
+
+    /// Starts the turn on `user_text` (not yet remembered) as a task feeding this actor with
+    /// `TurnEvent`s. With `committed`, the turn's side effects wait for the visitor's message to
+    /// be stored (see `PostUserMessage`).
+    pub(super) fn start_turn(
+        &mut self,
+        ctx: &mut Context<Self>,
+        message_id: MessageId,
+        user_text: &str,
+        committed: Option<oneshot::Receiver<()>>,
+    ) -> tokio::task::JoinHandle<()> {
+        let settings = &self.deps.settings;
+        let agent = self.agent.as_deref();
+        let input = TurnInput {
+            system: self.context.system_prompt(&settings.system_prompt, agent),
+            messages: self.context.window(user_text, settings),
+            state: self.session.clone(),
+            preferred_provider: agent.and_then(|a| a.config.preferred_provider(ModelRole::Main)),
+            over_budget: self.over_budget(),
+        };
+        let deps = TurnDeps {
+            model: self.deps.model.clone(),
+            tools: self.deps.tools.clone(),
+            tool_context: ToolContext {
+                merchant: self.merchant_id.unwrap_or(MerchantId(uuid::Uuid::nil())),
+                catalog: self.deps.catalog.clone(),
+            },
+            metering: self.deps.metering.clone(),
+            max_tokens: settings.max_reply_tokens,
+            max_tool_rounds: settings.max_tool_rounds,
+        };
+        let mut turn = Turn::new(input, deps);
+        if let Some(committed) = committed {
+            turn = turn.after_commit(committed);
+        }
+        let addr = ctx.address();
+        actix::spawn(async move {
+            let (tx, mut rx) = mpsc::channel(TURN_EVENT_BUFFER);
+            let forward = async {
+                let mut finished = false;
+                while let Some(event) = rx.recv().await {
+                    finished |= matches!(event, AgentEvent::Finished { .. });
+                    // No timeout on purpose: awaiting the actor's mailbox is the backpressure
+                    // that keeps a fast model from queueing without bound.
+                    if addr.send(TurnEvent { message_id, event }).await.is_err() {
+                        return;
+                    }
+                }
+                if !finished {
+                    // The turn stopped without a record (it found nobody listening, or its
+                    // commit never came): the actor has aborted or is aborting it; this only
+                    // matters if it has not, so the reply never hangs.
+                    let event = AgentEvent::Finished {
+                        outcome: TurnOutcome::Failed(ModelError::BrokenStream(
+                            "the turn ended without finishing".into(),
+                        )),
+                        intent: None,
+                        handled_by: crate::agent::HandledBy::Model,
+                        state: None,
+                    };
+                    let _ = addr.send(TurnEvent { message_id, event }).await;
+                }
+            };
+            futures_util::join!(turn.run(tx), forward);
+        })
+    }
+
+    /// Installs the reply whose start is stored at `reply_seq` and tells subscribers: the one
+    /// path every reply starts by. `running` is the turn already started early, if any.
+    pub(super) fn begin_reply(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reply_id: MessageId,
+        reply_seq: i64,
+        user_seq: i64,
+        text: String,
+        running: Option<(tokio::task::JoinHandle<()>, Instant)>,
+    ) {
+        let (task, started) = match running {
+            Some(r) => r,
+            None => (self.start_turn(ctx, reply_id, &text, None), Instant::now()),
+        };
+        self.context
+            .remember(Role::User, text, self.deps.settings.history_messages);
+        self.last_seq = self.last_seq.max(reply_seq);
+        let mut reply = Reply::pending(reply_id, user_seq);
+        reply.seq = Some(reply_seq);
+        reply.task = Some(task);
+        reply.started = started;
+        self.reply = Some(reply);
+        self.broadcast(ConversationEvent::AssistantStart {
+            message_id: reply_id,
+            seq: reply_seq,
+            reply_to_seq: user_seq,
+        });
+    }
+
+    /// Starts the next queued turn's reply unless one is in progress.
+    pub(super) fn maybe_start_next(&mut self, ctx: &mut Context<Self>) {
+        if self.reply.is_some() || self.shutting_down || self.retiring {
+            return;
+        }
+        let Some(QueuedTurn { seq, text }) = self.queue.pop_front() else {
+            return;
+        };
+        if self.faulty(&text) {
+            // Test-only fault: a panic inside turn handling, to prove the registry replaces
+            // the dead actor and nothing stored is lost.
+            #[allow(clippy::panic)]
+            {
+                panic!("injected fault in conversation {}", self.id);
+            }
+        }
+        let message_id = MessageId::new_random();
+        self.reply = Some(Reply::pending(message_id, seq));
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let version = self.agent.as_ref().map(|a| a.version);
+        let started = async move {
+            store
+                .start_assistant_message(id, message_id, seq, version)
+                .await
+        };
+        ctx.wait(started.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(reply_seq) => act.begin_reply(ctx, message_id, reply_seq, seq, text, None),
+            Err(e) => {
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply start");
+                act.reply = None;
+                act.broadcast(ConversationEvent::error(
+                    "unavailable",
+                    "the reply could not be started; please send your message again",
+                ));
+                act.maybe_start_next(ctx);
+            }
+        }));
+    }
+
+    /// Folds the messages that left the context window into the running summary, with the
+    /// `fast` model, in the background. A failed summary keeps its messages for the next try.
+    fn maybe_summarize(&mut self, ctx: &mut Context<Self>) {
+        if self.over_budget() {
+            return;
+        }
+        let Some(job) = self.context.summary_job(self.agent.as_deref()) else {
+            return;
+        };
+        let run = job.run(self.deps.fast_model.clone(), self.deps.metering.clone());
+        ctx.spawn(run.into_actor(self).map(|(result, charge, batch), act, _| {
+            if let Some(charge) = &charge {
+                act.meter(charge);
+            }
+            let summary = result.unwrap_or_else(|e| {
+                tracing::warn!(conversation_id = %act.id, error = %e, "could not summarise older messages");
+                None
+            });
+            act.context.summary_done(batch, summary);
+        }));
+    }
+
+    /// Ends the reply in progress: stores it with its charges and state, tells subscribers,
+    /// starts the next turn.
+    pub(super) fn finish_reply(&mut self, ctx: &mut Context<Self>, status: MessageStatus) {
+        let Some(mut reply) = self.reply.take() else {
+            return;
+        };
+        if let Some(task) = reply.task.take() {
+            task.abort();
+        }
+        if reply.seq.is_none() {
+            // Its start was never stored: nothing to end.
+            return;
+        }
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let message_id = reply.message_id;
+        let text = reply.text;
+        let interrupted = status == MessageStatus::Interrupted;
+        let usage = total_usage(&reply.charges);
+        let state = reply.state;
+        let (stored_text, stored_state) = (text.clone(), state.clone());
+        let charges = reply.charges;
+        let fut = async move {
+            store
+                .finish_assistant_message(
+                    id,
+                    message_id,
+                    stored_text,
+                    status,
+                    charges,
+                    stored_state,
+                )
+                .await
+        };
+        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
+            match res {
+                Ok(end_seq) => {
+                    act.last_seq = act.last_seq.max(end_seq);
+                    if let Some(state) = state {
+                        act.session = state;
+                    }
+                    act.observer().turn_finished(if interrupted { "interrupted" } else { "complete" });
+                    act.context.remember(Role::Assistant, text.clone(), act.deps.settings.history_messages);
+                    act.maybe_summarize(ctx);
+                    act.broadcast(ConversationEvent::AssistantEnd {
+                        message_id,
+                        seq: end_seq,
+                        text,
+                        usage,
+                        interrupted,
+                    });
+                }
+                Err(e) => {
+                    // The row stays `streaming`; a restart reloads and closes it as interrupted.
+                    tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply end; restarting");
+                    act.broadcast(ConversationEvent::error("unavailable", "the reply could not be stored"));
+                    if act.shutting_down {
+                        act.complete_shutdown(ctx);
+                    } else {
+                        ctx.stop();
+                    }
+                    return;
+                }
+            }
+            if act.shutting_down {
+                act.complete_shutdown(ctx);
+                return;
+            }
+            act.maybe_start_next(ctx);
+        }));
+    }
+
+    /// Appends reply text and forwards it.
+    fn on_text(&mut self, text: String) {
+        let Some(reply) = self.reply.as_mut() else {
+            return;
+        };
+        let index = reply.chars;
+        if index == 0 {
+            let m = &self.deps.model;
+            let (provider, model) = match &reply.serving {
+                Some((p, m)) => (p.as_str(), m.as_str()),
+                None => (m.provider(), m.model()),
+            };
+            self.deps
+                .observer
+                .first_token(provider, model, reply.started.elapsed().as_secs_f64());
+        }
+        reply.chars += text.chars().count();
+        reply.text.push_str(&text);
+        let message_id = reply.message_id;
+        self.last_activity = Instant::now();
+        self.broadcast(ConversationEvent::Delta {
+            message_id,
+            text,
+            index,
+        });
+    }
+}
+
+impl Handler<TurnEvent> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: TurnEvent, ctx: &mut Self::Context) {
+        if self
+            .reply
+            .as_ref()
+            .is_none_or(|r| r.message_id != msg.message_id)
+        {
+            // An older turn's event, after a cancel.
+            return;
+        }
+        match msg.event {
+            AgentEvent::TextDelta(text) if text.is_empty() => {}
+            AgentEvent::TextDelta(text) => self.on_text(text),
+            AgentEvent::Serving { provider, model } => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.serving = Some((provider, model));
+                }
+            }
+            AgentEvent::ModelCall(charge) => {
+                self.meter(&charge);
+                if let Some(r) = self.reply.as_mut() {
+                    r.charges.push(charge);
+                }
+            }
+            // TODO(#13): product cards and cart changes become `products` and `cart` events on
+            // the wire; the state they imply is stored with the reply (`Finished`).
+            AgentEvent::ProductsShown(_) | AgentEvent::CartChanged(_) => {}
+            AgentEvent::Finished { outcome, state, .. } => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.state = state;
+                }
+                match outcome {
+                    TurnOutcome::Complete => self.finish_reply(ctx, MessageStatus::Complete),
+                    TurnOutcome::OverBudget => {
+                        // Not a failure: the budget is spent and the reply says so politely.
+                        self.observer().over_budget();
+                        self.finish_reply(ctx, MessageStatus::Complete);
+                    }
+                    TurnOutcome::Failed(e) => {
+                        tracing::warn!(conversation_id = %self.id, error = %e, "model failed");
+                        self.broadcast(ConversationEvent::error(
+                            "model_error",
+                            "the assistant's model failed; the reply is incomplete",
+                        ));
+                        if let Some(r) = self.reply.as_mut()
+                            && r.text.is_empty()
+                        {
+                            r.text = MODEL_FAILURE_NOTICE.to_string();
+                        }
+                        self.finish_reply(ctx, MessageStatus::Interrupted);
+                    }
+                }
+            }
+        }
+    }
+}

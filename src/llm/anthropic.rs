@@ -4,18 +4,61 @@
 //! conversation (the merchant's instructions and context live in the system prompt), so the last
 //! tool and the system block carry `cache_control: {"type": "ephemeral"}`; usage reports the
 //! tokens written into and read from the cache.
+//!
+//! Messages go as the API's content blocks: `text`, `tool_use` (`id`, `name`, `input`) in the
+//! assistant's messages and `tool_result` (`tool_use_id`, `content`, `is_error`) in the user's,
+//! results first; a message of one text block stays a plain string. The history starts with
+//! the visitor and pairs every tool use with its result (`history::prepare`).
 
+use super::history::{self, Rules};
 use super::http::{self, Decoder, Timeouts};
 use super::sse::SseEvent;
 use crate::config::Secret;
 use agentpay_actors::ports::model::{
-    ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream, Role, StopReason, Usage,
+    ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream,
+    StopReason, Usage,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
 
 /// The API version header every request carries.
 pub const API_VERSION: &str = "2023-06-01";
+
+/// What the Messages API requires of the history besides paired tool blocks: it starts with
+/// the visitor (a history cut to its last messages may start with a reply, which is dropped).
+const RULES: Rules = Rules {
+    start_with_user: true,
+};
+
+/// One message on the wire: a plain string for a single text block (the common case, and the
+/// smallest body), else its content blocks.
+fn wire_message(m: &ChatMessage) -> Value {
+    let role = m.role.as_str();
+    if let [ContentBlock::Text { text }] = m.content.as_slice() {
+        return json!({"role": role, "content": text});
+    }
+    let blocks: Vec<Value> = m
+        .content
+        .iter()
+        .map(|b| match b {
+            ContentBlock::Text { text } => json!({"type": "text", "text": text}),
+            ContentBlock::ToolUse { id, name, input } => {
+                json!({"type": "tool_use", "id": id, "name": name, "input": input})
+            }
+            ContentBlock::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => json!({
+                "type": "tool_result",
+                "tool_use_id": tool_use_id,
+                "content": content,
+                "is_error": is_error,
+            }),
+        })
+        .collect();
+    json!({"role": role, "content": blocks})
+}
 
 /// A client for one Anthropic model.
 pub struct AnthropicClient {
@@ -56,19 +99,9 @@ impl AnthropicClient {
         if let Some(last) = tools.last_mut() {
             last["cache_control"] = cache.clone();
         }
-        // The API wants the conversation to start with the visitor and alternate; history cut
-        // to its last messages may start with a reply, which is dropped.
-        let messages: Vec<Value> = request
-            .messages
+        let messages: Vec<Value> = history::prepare(&request.messages, RULES)
             .iter()
-            .skip_while(|m| m.role != Role::User)
-            .map(|m| {
-                let role = match m.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
-                json!({"role": role, "content": m.joined_text()})
-            })
+            .map(wire_message)
             .collect();
         let mut body = json!({
             "model": self.model,
@@ -111,8 +144,14 @@ impl ModelClient for AnthropicClient {
 /// A tool-use block being assembled.
 #[derive(Debug, Default)]
 struct ToolBlock {
+    /// The call's id, from `content_block_start`.
     id: String,
+    /// The tool's name, from `content_block_start`.
     name: String,
+    /// The `input` of `content_block_start`: `{}` from Anthropic, whose input streams as
+    /// `input_json_delta`; some Messages-compatible servers put the whole input here instead.
+    start_input: Value,
+    /// The `partial_json` fragments so far, joined; parsed at `content_block_stop`.
     json: String,
 }
 
@@ -120,9 +159,13 @@ struct ToolBlock {
 /// usage and the stop reason at `message_stop`.
 #[derive(Debug, Default)]
 pub struct AnthropicDecoder {
+    /// Tool-use blocks started and not yet stopped, by content block index.
     tools: BTreeMap<u64, ToolBlock>,
+    /// Usage so far (`message_start`, then `message_delta`'s running totals; last one wins).
     usage: Usage,
+    /// The stop reason of the last `message_delta`.
     stop: Option<StopReason>,
+    /// `message_stop` arrived: the stream is complete.
     done: bool,
 }
 
@@ -205,6 +248,7 @@ impl Decoder for AnthropicDecoder {
                         ToolBlock {
                             id: block["id"].as_str().unwrap_or_default().to_string(),
                             name: block["name"].as_str().unwrap_or_default().to_string(),
+                            start_input: block.get("input").cloned().unwrap_or(Value::Null),
                             json: String::new(),
                         },
                     );
@@ -236,7 +280,16 @@ impl Decoder for AnthropicDecoder {
             }
             "content_block_stop" => {
                 if let Some(block) = self.tools.remove(&index) {
-                    out.push_back(http::tool_call(block.id, block.name, &block.json));
+                    // No fragment text but a non-empty start input: a server that sent the input
+                    // whole. Otherwise the joined fragments are the input (empty meaning `{}`).
+                    let whole = block.json.is_empty()
+                        && block.start_input.as_object().is_some_and(|o| !o.is_empty());
+                    let arguments = if whole {
+                        block.start_input.to_string()
+                    } else {
+                        block.json
+                    };
+                    out.push_back(http::tool_call(block.id, block.name, &arguments));
                 }
             }
             "message_delta" => {
@@ -260,5 +313,74 @@ impl Decoder for AnthropicDecoder {
 
     fn done(&self) -> bool {
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentpay_actors::ports::model::{Role, ToolCall};
+
+    fn decode(events: &[Value]) -> Vec<Result<ModelEvent, ModelError>> {
+        let mut decoder = AnthropicDecoder::default();
+        let mut out = VecDeque::new();
+        for e in events {
+            let event = SseEvent {
+                event: e["type"].as_str().map(str::to_string),
+                data: e.to_string(),
+                ..SseEvent::default()
+            };
+            decoder.on_event(event, &mut out);
+        }
+        out.into_iter().collect()
+    }
+
+    #[test]
+    fn a_tool_input_sent_whole_at_the_block_start_is_taken() {
+        let events = decode(&[
+            json!({"type": "content_block_start", "index": 0, "content_block":
+                   {"type": "tool_use", "id": "t1", "name": "f", "input": {"x": 1}}}),
+            json!({"type": "content_block_stop", "index": 0}),
+            json!({"type": "content_block_start", "index": 1, "content_block":
+                   {"type": "tool_use", "id": "t2", "name": "g", "input": {}}}),
+            json!({"type": "content_block_stop", "index": 1}),
+        ]);
+        assert_eq!(
+            events,
+            vec![
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "t1".into(),
+                    name: "f".into(),
+                    input: json!({"x": 1}),
+                })),
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "t2".into(),
+                    name: "g".into(),
+                    input: json!({}),
+                })),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_message_of_one_text_block_is_a_string_and_others_are_blocks() {
+        assert_eq!(
+            wire_message(&ChatMessage::text(Role::User, "Hi")),
+            json!({"role": "user", "content": "Hi"})
+        );
+        let m = ChatMessage {
+            role: Role::User,
+            content: vec![ContentBlock::ToolResult {
+                tool_use_id: "t1".into(),
+                content: "ok".into(),
+                is_error: false,
+            }],
+        };
+        assert_eq!(
+            wire_message(&m),
+            json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "ok", "is_error": false}
+            ]})
+        );
     }
 }

@@ -104,16 +104,26 @@ pub fn status_error(status: u16, headers: &HeaderMap, body: &str) -> ModelError 
 }
 
 /// A complete tool call from its id, name and streamed argument text (empty means `{}`).
+///
+/// Arguments that are not a JSON object (invalid JSON, cut JSON, or valid JSON of another type)
+/// give [`ModelError::BrokenStream`] naming the tool and the call, never a `ToolCall`: the
+/// port promises an object, a tool could not run on anything else, and Anthropic would refuse
+/// the follow-up request whose `tool_use.input` is not one. The model's output was unusable,
+/// so the error is retryable like a broken stream: before anything reached the caller the
+/// chain asks again (a new sample usually differs) or falls back; after text, the reply ends.
 pub fn tool_call(id: String, name: String, arguments: &str) -> Result<ModelEvent, ModelError> {
     let raw = if arguments.trim().is_empty() {
         "{}"
     } else {
         arguments
     };
-    match serde_json::from_str(raw) {
-        Ok(input) => Ok(ModelEvent::ToolCall(ToolCall { id, name, input })),
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(input) if input.is_object() => Ok(ModelEvent::ToolCall(ToolCall { id, name, input })),
+        Ok(_) => Err(ModelError::BrokenStream(format!(
+            "tool call {name} ({id}): its arguments are JSON but not an object"
+        ))),
         Err(e) => Err(ModelError::BrokenStream(format!(
-            "tool call {name} has malformed arguments: {e}"
+            "tool call {name} ({id}): its arguments are not valid JSON: {e}"
         ))),
     }
 }

@@ -1,11 +1,13 @@
 //! Model providers: Anthropic Messages, OpenAI Chat Completions and OpenAI-compatible servers,
-//! each streaming over SSE (`sse`), behind the engine's `ModelClient` port; and the reliability
+//! each streaming over SSE (`sse`), behind the engine's `ModelClient` port; the history as the
+//! providers accept it (`history`: tool uses paired with their results); and the reliability
 //! around them (`reliable`: retries before the first token, circuit breakers, fallback chain).
 //!
 //! [`build`] turns `[llm]` into the `ModelClient` the conversations use: one provider, or the
 //! chain `llm.chain` names. The simulated model stays for tests, load runs and the offline demo.
 
 pub mod anthropic;
+pub mod history;
 pub mod http;
 pub mod openai;
 pub mod reliable;

@@ -1,6 +1,7 @@
 //! The model providers against wire-compatible fake servers (`tests/support/fake_llm.rs`):
 //! exact event sequences split anywhere, every failure mode, retries only before the first
-//! token, fallback, circuit breakers.
+//! token, fallback, circuit breakers; tool calls streamed in pieces and their results sent
+//! back in each provider's wire shape.
 
 use crate::fake_llm::*;
 use agentpay::config::Secret;
@@ -12,8 +13,8 @@ use agentpay::llm::reliable::{
 };
 use agentpay_actors::ports::ModelClient;
 use agentpay_actors::ports::model::{
-    ChatMessage, ModelError, ModelEvent, ModelRequest, ProviderKind, Role, StopReason, ToolCall,
-    ToolSpec, Usage,
+    ChatMessage, ContentBlock, ModelError, ModelEvent, ModelRequest, ProviderKind, Role,
+    StopReason, ToolCall, ToolSpec, Usage,
 };
 use futures_util::StreamExt;
 use serde_json::json;
@@ -209,6 +210,450 @@ async fn an_openai_compatible_server_with_null_choices_streams_text_and_usage() 
         ]
     );
     assert_eq!(fake.seen()[0].body["max_tokens"], 256);
+}
+
+// ---- Tool use, both ways ----
+
+fn shop_tools() -> Vec<ToolSpec> {
+    vec![
+        ToolSpec {
+            name: "search_products".into(),
+            description: "Search the catalog".into(),
+            input_schema: json!({"type":"object","properties":{"query":{"type":"string"},"max_price":{"type":"integer"}},"required":["query"]}),
+        },
+        ToolSpec {
+            name: "list_categories".into(),
+            description: "List the shop's categories".into(),
+            input_schema: json!({"type":"object","properties":{}}),
+        },
+    ]
+}
+
+/// The arguments every provider test streams in pieces, and what they assemble into.
+fn search_input() -> serde_json::Value {
+    json!({"query": "tente 2 places ⛺", "max_price": 15000})
+}
+
+/// The follow-up of a tool round: the visitor's question (after a tool result whose call was
+/// cut from the history), the assistant's text and `calls`, the results (the second one
+/// failed) and the visitor's next words.
+fn follow_up(assistant_text: &str, calls: &[ToolCall]) -> ModelRequest {
+    let mut assistant = Vec::new();
+    if !assistant_text.is_empty() {
+        assistant.push(ContentBlock::Text {
+            text: assistant_text.into(),
+        });
+    }
+    assistant.extend(calls.iter().map(|c| ContentBlock::ToolUse {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        input: c.input.clone(),
+    }));
+    ModelRequest {
+        system: "You are the shop's assistant.".into(),
+        messages: vec![
+            ChatMessage {
+                role: Role::User,
+                content: vec![
+                    ContentBlock::ToolResult {
+                        tool_use_id: "call_cut_from_history".into(),
+                        content: "stale".into(),
+                        is_error: false,
+                    },
+                    ContentBlock::Text {
+                        text: "Two-person tents under 150 €?".into(),
+                    },
+                ],
+            },
+            ChatMessage {
+                role: Role::Assistant,
+                content: assistant,
+            },
+            ChatMessage {
+                role: Role::User,
+                content: vec![
+                    ContentBlock::ToolResult {
+                        tool_use_id: calls[0].id.clone(),
+                        content: r#"[{"sku":"TREK-2","price":12900}]"#.into(),
+                        is_error: false,
+                    },
+                    ContentBlock::ToolResult {
+                        tool_use_id: calls[1].id.clone(),
+                        content: "category service unavailable".into(),
+                        is_error: true,
+                    },
+                    ContentBlock::Text {
+                        text: "Only green ones, please.".into(),
+                    },
+                ],
+            },
+        ],
+        tools: shop_tools(),
+        max_tokens: 256,
+        preferred_provider: None,
+    }
+}
+
+fn tool_calls(events: &[Result<ModelEvent, ModelError>]) -> Vec<ToolCall> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(ModelEvent::ToolCall(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn anthropic_tool_calls_assemble_across_chunks_and_go_back_as_tool_use_and_tool_result_blocks()
+ {
+    let stream = anthropic_tool_calls(
+        &["Let me look ", "⛺"],
+        &[
+            AnthropicCall {
+                id: "toolu_01A",
+                name: "search_products",
+                fragments: &[
+                    "",
+                    "{\"query\": \"ten",
+                    "te 2 places ⛺\", \"max_",
+                    "price\"",
+                    ": 15000}",
+                ],
+            },
+            // No input: one empty fragment, which means `{}`.
+            AnthropicCall {
+                id: "toolu_01B",
+                name: "list_categories",
+                fragments: &[""],
+            },
+        ],
+    );
+    // Awkward cuts: inside an escaped quote of a fragment, inside the tent's UTF-8 bytes,
+    // between the two LFs ending an event; then even-sized pieces down to single bytes.
+    let escaped = stream.find(r#"\"ten"#).unwrap() + 1;
+    let tent = stream.find("places ⛺").unwrap() + "places ".len() + 2;
+    let blank = stream.find("\n\nevent: content_block_stop").unwrap() + 1;
+    let mut replies = vec![Reply::sse_split(&stream, &[escaped, tent, blank])];
+    replies.extend([1, 3, 64, 100_000].map(|piece| Reply::sse(&stream, piece)));
+    for (n, reply) in replies.into_iter().enumerate() {
+        let fake = FakeLlm::start().await;
+        fake.then(reply);
+        let mut req = request();
+        req.tools = shop_tools();
+        let events: Vec<_> = anthropic(&fake).stream(req).collect().await;
+        assert_eq!(text(&events), "Let me look ⛺", "reply {n}");
+        let rest: Vec<_> = events
+            .iter()
+            .filter(|e| !matches!(e, Ok(ModelEvent::Delta(_))))
+            .cloned()
+            .collect();
+        assert_eq!(
+            rest,
+            vec![
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "toolu_01A".into(),
+                    name: "search_products".into(),
+                    input: search_input(),
+                })),
+                Ok(ModelEvent::ToolCall(ToolCall {
+                    id: "toolu_01B".into(),
+                    name: "list_categories".into(),
+                    input: json!({}),
+                })),
+                Ok(ModelEvent::Usage(Usage {
+                    input_tokens: 412,
+                    output_tokens: 58,
+                    ..Usage::default()
+                })),
+                Ok(ModelEvent::Stop(StopReason::ToolUse)),
+            ],
+            "reply {n}"
+        );
+
+        // The follow-up carries the calls and their results; the model answers in text.
+        fake.then(Reply::sse(
+            &anthropic_text(&["It's the ", "Trek 2 ⛺", "."]),
+            3,
+        ));
+        let events: Vec<_> = anthropic(&fake)
+            .stream(follow_up("Let me look ⛺", &tool_calls(&events)))
+            .collect()
+            .await;
+        assert_eq!(text(&events), "It's the Trek 2 ⛺.");
+        assert_eq!(
+            events.last(),
+            Some(&Ok(ModelEvent::Stop(StopReason::EndTurn)))
+        );
+        let seen = &fake.seen()[1];
+        assert_eq!(seen.path, "/v1/messages");
+        assert_eq!(
+            seen.body,
+            json!({
+                "model": "claude-test",
+                "max_tokens": 256,
+                "stream": true,
+                "system": [{"type": "text", "text": "You are the shop's assistant.",
+                            "cache_control": {"type": "ephemeral"}}],
+                "tools": [
+                    {"name": "search_products", "description": "Search the catalog",
+                     "input_schema": shop_tools()[0].input_schema},
+                    {"name": "list_categories", "description": "List the shop's categories",
+                     "input_schema": {"type": "object", "properties": {}},
+                     "cache_control": {"type": "ephemeral"}},
+                ],
+                "messages": [
+                    // The result whose call was cut is gone; one text block stays a string.
+                    {"role": "user", "content": "Two-person tents under 150 €?"},
+                    {"role": "assistant", "content": [
+                        {"type": "text", "text": "Let me look ⛺"},
+                        {"type": "tool_use", "id": "toolu_01A", "name": "search_products",
+                         "input": {"query": "tente 2 places ⛺", "max_price": 15000}},
+                        {"type": "tool_use", "id": "toolu_01B", "name": "list_categories",
+                         "input": {}},
+                    ]},
+                    {"role": "user", "content": [
+                        {"type": "tool_result", "tool_use_id": "toolu_01A",
+                         "content": r#"[{"sku":"TREK-2","price":12900}]"#, "is_error": false},
+                        {"type": "tool_result", "tool_use_id": "toolu_01B",
+                         "content": "category service unavailable", "is_error": true},
+                        {"type": "text", "text": "Only green ones, please."},
+                    ]},
+                ],
+            }),
+            "reply {n}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn openai_parallel_tool_calls_assemble_by_index_and_go_back_as_tool_calls_and_tool_messages()
+{
+    // Two calls streamed in parallel, their fragments interleaved; OpenAI says something
+    // first, the compatible server does not (its assistant content goes back as null).
+    for (dialect, preamble, limit) in [
+        (Dialect::OpenAi, "Let me look.", "max_completion_tokens"),
+        (Dialect::Compatible, "", "max_tokens"),
+    ] {
+        let mut deltas = vec![json!({"role": "assistant", "content": null, "refusal": null})];
+        if !preamble.is_empty() {
+            deltas.push(json!({"content": preamble}));
+        }
+        let call = |index: u64, arguments: &str| json!({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]});
+        let start = |index: u64, id: &str, name: &str| {
+            json!({"tool_calls": [{"index": index, "id": id, "type": "function",
+                                   "function": {"name": name, "arguments": ""}}]})
+        };
+        deltas.extend([
+            start(0, "call_A", "search_products"),
+            call(0, "{\"query\": \"ten"),
+            start(1, "call_B", "list_categories"),
+            call(0, "te 2 places ⛺\", \"max_"),
+            call(1, "{}"),
+            call(0, "price\": 15000}"),
+        ]);
+        let stream = openai_chunks(&deltas, "tool_calls");
+        let escaped = stream.find(r#"\"ten"#).unwrap() + 1;
+        let tent = stream.find("places ⛺").unwrap() + "places ".len() + 1;
+        let crlf = stream.find("\r\n").unwrap() + 1;
+        let mut replies = vec![Reply::sse_split(&stream, &[crlf, escaped, tent])];
+        replies.extend([1, 4, 100_000].map(|piece| Reply::sse(&stream, piece)));
+        for (n, reply) in replies.into_iter().enumerate() {
+            let fake = FakeLlm::start().await;
+            fake.then(reply);
+            let mut req = request();
+            req.tools = shop_tools();
+            let events: Vec<_> = openai(&fake, dialect).stream(req).collect().await;
+            assert_eq!(text(&events), preamble, "{dialect:?} reply {n}");
+            let rest: Vec<_> = events
+                .iter()
+                .filter(|e| !matches!(e, Ok(ModelEvent::Delta(_))))
+                .cloned()
+                .collect();
+            assert_eq!(
+                rest,
+                vec![
+                    Ok(ModelEvent::ToolCall(ToolCall {
+                        id: "call_A".into(),
+                        name: "search_products".into(),
+                        input: search_input(),
+                    })),
+                    Ok(ModelEvent::ToolCall(ToolCall {
+                        id: "call_B".into(),
+                        name: "list_categories".into(),
+                        input: json!({}),
+                    })),
+                    Ok(ModelEvent::Usage(Usage {
+                        input_tokens: 120,
+                        output_tokens: 40,
+                        ..Usage::default()
+                    })),
+                    Ok(ModelEvent::Stop(StopReason::ToolUse)),
+                ],
+                "{dialect:?} reply {n}"
+            );
+
+            fake.then(Reply::sse(
+                &compatible_text(&["It's the ", "Trek 2 ⛺", "."]),
+                3,
+            ));
+            let events: Vec<_> = openai(&fake, dialect)
+                .stream(follow_up(preamble, &tool_calls(&events)))
+                .collect()
+                .await;
+            assert_eq!(text(&events), "It's the Trek 2 ⛺.");
+            assert_eq!(
+                events.last(),
+                Some(&Ok(ModelEvent::Stop(StopReason::EndTurn)))
+            );
+            let seen = &fake.seen()[1];
+            assert_eq!(seen.path, "/v1/chat/completions");
+            let content = if preamble.is_empty() {
+                serde_json::Value::Null
+            } else {
+                json!(preamble)
+            };
+            let mut expected = json!({
+                "model": "gpt-test",
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "tools": [
+                    {"type": "function", "function": {"name": "search_products",
+                     "description": "Search the catalog",
+                     "parameters": shop_tools()[0].input_schema}},
+                    {"type": "function", "function": {"name": "list_categories",
+                     "description": "List the shop's categories",
+                     "parameters": {"type": "object", "properties": {}}}},
+                ],
+                "messages": [
+                    {"role": "system", "content": "You are the shop's assistant."},
+                    // The result whose call was cut is gone: no orphan `tool` message.
+                    {"role": "user", "content": "Two-person tents under 150 €?"},
+                    {"role": "assistant", "content": content, "tool_calls": [
+                        {"id": "call_A", "type": "function", "function": {
+                            "name": "search_products",
+                            "arguments": r#"{"max_price":15000,"query":"tente 2 places ⛺"}"#}},
+                        {"id": "call_B", "type": "function", "function": {
+                            "name": "list_categories", "arguments": "{}"}},
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_A",
+                     "content": r#"[{"sku":"TREK-2","price":12900}]"#},
+                    {"role": "tool", "tool_call_id": "call_B",
+                     "content": "Error: category service unavailable"},
+                    {"role": "user", "content": "Only green ones, please."},
+                ],
+            });
+            expected[limit] = json!(256);
+            assert_eq!(seen.body, expected, "{dialect:?} reply {n}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn tool_arguments_that_are_not_a_json_object_are_a_clear_error_retried_before_any_output() {
+    // OpenAI: the arguments stop mid-string.
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(
+        &openai_chunks(
+            &[
+                json!({"tool_calls": [{"index": 0, "id": "call_A", "type": "function",
+                                       "function": {"name": "search_products", "arguments": "{\"query\": "}}]}),
+                json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"ten"}}]}),
+            ],
+            "tool_calls",
+        ),
+        7,
+    ));
+    let events = collect(&*openai(&fake, Dialect::OpenAi)).await;
+    match events.as_slice() {
+        [Err(ModelError::BrokenStream(m))] => assert!(
+            m.starts_with("tool call search_products (call_A): its arguments are not valid JSON"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // Anthropic: valid JSON, but not an object.
+    let fake = FakeLlm::start().await;
+    let malformed = anthropic_tool_calls(
+        &[],
+        &[AnthropicCall {
+            id: "toolu_X",
+            name: "search_products",
+            fragments: &["[\"tents\"", "]"],
+        }],
+    );
+    fake.then(Reply::sse(&malformed, 5));
+    let events = collect(&*anthropic(&fake)).await;
+    assert_eq!(
+        events,
+        vec![Err(ModelError::BrokenStream(
+            "tool call search_products (toolu_X): its arguments are JSON but not an object".into()
+        ))]
+    );
+
+    // Nothing reached the caller yet, so the chain asks again, and the new sample is used.
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(&malformed, 5));
+    fake.then(Reply::sse(&anthropic_text(&["Which size?"]), 5));
+    let events = collect(&chain(vec![anthropic(&fake)], 5)).await;
+    assert_eq!(text(&events), "Which size?");
+    assert!(events.iter().all(Result::is_ok), "{events:?}");
+    assert_eq!(fake.seen().len(), 2);
+}
+
+#[actix_web::test]
+async fn a_fallback_chain_passes_tool_calls_through_unchanged_and_never_retries_after_one() {
+    let stream = anthropic_tool_calls(
+        &[],
+        &[AnthropicCall {
+            id: "toolu_01A",
+            name: "search_products",
+            fragments: &[
+                "{\"query\": \"tente 2 places ⛺\", ",
+                "\"max_price\": 15000}",
+            ],
+        }],
+    );
+    let call = Ok(ModelEvent::ToolCall(ToolCall {
+        id: "toolu_01A".into(),
+        name: "search_products".into(),
+        input: search_input(),
+    }));
+    let served = Ok(ModelEvent::Served {
+        provider: "anthropic".into(),
+        model: "claude-test".into(),
+    });
+    let fake = FakeLlm::start().await;
+    let backup = FakeLlm::start().await;
+    fake.then(Reply::sse(&stream, 9));
+    let chain = chain(vec![anthropic(&fake), openai(&backup, Dialect::OpenAi)], 5);
+    let events = collect(&chain).await;
+    assert_eq!(
+        events,
+        vec![
+            served.clone(),
+            call.clone(),
+            Ok(ModelEvent::Usage(Usage {
+                input_tokens: 412,
+                output_tokens: 58,
+                ..Usage::default()
+            })),
+            Ok(ModelEvent::Stop(StopReason::ToolUse)),
+        ]
+    );
+
+    // The connection is cut after the call was emitted: the caller has it, so the chain
+    // neither asks again (the call would run twice) nor falls back.
+    let cut = stream.find("event: message_delta").unwrap();
+    fake.then(Reply::sse(&stream[..cut], 100_000).ending(Ending::Cut));
+    let events = collect(&chain).await;
+    assert_eq!(events[..2], [served, call]);
+    assert!(
+        matches!(events[2..], [Err(ModelError::BrokenStream(_))]),
+        "{events:?}"
+    );
+    assert_eq!((fake.seen().len(), backup.seen().len()), (2, 0));
 }
 
 #[actix_web::test]
@@ -496,6 +941,60 @@ async fn a_real_llama_cpp_server_streams_a_reply_through_a_websocket_conversatio
     assert_eq!(end["text"], reply.as_str());
     assert!(!reply.trim().is_empty());
     assert!(end["usage"]["output_tokens"].as_u64().unwrap() > 0);
+}
+
+#[actix_web::test]
+async fn a_real_llama_cpp_server_takes_a_tool_result_follow_up_and_answers_in_text() {
+    // SmolLM2's chat template knows no tools, so this server never calls one (docs/providers.md):
+    // what is checked here is that a compatible server takes the follow-up's wire shape (an
+    // assistant message with `tool_calls` and null content, `role: tool` messages) and that
+    // the tool messages reach the prompt.
+    let url = real_model_server();
+    let real_timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        first_byte: Duration::from_secs(30),
+        idle: Duration::from_secs(30),
+    };
+    let client =
+        OpenAiClient::new(&url, "smollm2", None, Dialect::Compatible, real_timeouts).unwrap();
+    let calls = [
+        ToolCall {
+            id: "call_A".into(),
+            name: "search_products".into(),
+            input: search_input(),
+        },
+        ToolCall {
+            id: "call_B".into(),
+            name: "list_categories".into(),
+            input: json!({}),
+        },
+    ];
+    let mut with_tools = follow_up("", &calls);
+    with_tools.max_tokens = 8;
+    // The same conversation without the tool round.
+    let mut without = with_tools.clone();
+    without.messages = vec![
+        ChatMessage::text(Role::User, "Two-person tents under 150 €?"),
+        ChatMessage::text(Role::User, "Only green ones, please."),
+    ];
+    let mut prompt_tokens = Vec::new();
+    for req in [with_tools, without] {
+        let events: Vec<_> = client.stream(req).collect().await;
+        assert!(events.iter().all(Result::is_ok), "{events:?}");
+        assert!(
+            matches!(events.last(), Some(Ok(ModelEvent::Stop(_)))),
+            "{events:?}"
+        );
+        let usage = events.iter().find_map(|e| match e {
+            Ok(ModelEvent::Usage(u)) => Some(*u),
+            _ => None,
+        });
+        prompt_tokens.push(usage.map(|u| u.input_tokens + u.cache_read_tokens));
+    }
+    assert!(
+        prompt_tokens[0] > prompt_tokens[1],
+        "the tool results are in the prompt: {prompt_tokens:?}"
+    );
 }
 
 #[actix_web::test]

@@ -53,6 +53,27 @@ impl Reply {
         }
     }
 
+    /// A 200 event stream of `body` cut at the byte offsets `cuts` (in any order), wherever
+    /// they fall: inside an escape, a multi-byte character, a CR LF pair.
+    pub fn sse_split(body: &str, cuts: &[usize]) -> Self {
+        let bytes = body.as_bytes();
+        let mut cuts = cuts.to_vec();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for cut in cuts {
+            let cut = cut.clamp(start, bytes.len());
+            chunks.push(bytes[start..cut].to_vec());
+            start = cut;
+        }
+        chunks.retain(|c| !c.is_empty());
+        Self {
+            chunks,
+            ..Self::sse("", 1)
+        }
+    }
+
     /// An error answer with a JSON body.
     pub fn error(status: u16, body: &str) -> Self {
         Self {
@@ -343,4 +364,84 @@ pub fn compatible_text(parts: &[&str]) -> String {
     s.push_str(r#"data: {"id":"c1","object":"chat.completion.chunk","model":"smollm2","choices":null,"usage":{"prompt_tokens":11,"completion_tokens":5,"total_tokens":16}}"#);
     s.push_str("\n\ndata: [DONE]\n\n");
     s
+}
+
+/// One Anthropic tool call to stream: its id, name and `partial_json` fragments.
+pub struct AnthropicCall<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub fragments: &'a [&'a str],
+}
+
+/// An Anthropic reply that streams `text` (one block, when not empty), then each call as its own
+/// `tool_use` block (`input: {}` at the start, then its fragments as `input_json_delta`), and
+/// stops for tool use; the wire shape of protocols.md §1.
+pub fn anthropic_tool_calls(text: &[&str], calls: &[AnthropicCall]) -> String {
+    let mut events = vec![(
+        "message_start",
+        serde_json::json!({"type":"message_start","message":{"id":"msg_tools","type":"message","role":"assistant","model":"claude-test","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":412,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}),
+    )];
+    let mut index = 0;
+    if !text.is_empty() {
+        events.push(("content_block_start", serde_json::json!({"type":"content_block_start","index":index,"content_block":{"type":"text","text":""}})));
+        for t in text {
+            events.push(("content_block_delta", serde_json::json!({"type":"content_block_delta","index":index,"delta":{"type":"text_delta","text":t}})));
+        }
+        events.push((
+            "content_block_stop",
+            serde_json::json!({"type":"content_block_stop","index":index}),
+        ));
+        index += 1;
+    }
+    for call in calls {
+        events.push(("content_block_start", serde_json::json!({"type":"content_block_start","index":index,"content_block":{"type":"tool_use","id":call.id,"name":call.name,"input":{}}})));
+        events.push(("ping", serde_json::json!({"type": "ping"})));
+        for f in call.fragments {
+            events.push(("content_block_delta", serde_json::json!({"type":"content_block_delta","index":index,"delta":{"type":"input_json_delta","partial_json":f}})));
+        }
+        events.push((
+            "content_block_stop",
+            serde_json::json!({"type":"content_block_stop","index":index}),
+        ));
+        index += 1;
+    }
+    events.push(("message_delta", serde_json::json!({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":58}})));
+    events.push(("message_stop", serde_json::json!({"type":"message_stop"})));
+    events
+        .iter()
+        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+        .collect()
+}
+
+/// A Chat Completions stream of `deltas` (each one chunk's `choices[0].delta`), then a chunk
+/// with `finish_reason`, the usage chunk and `[DONE]`; CRLF line ends. The chunk envelope is
+/// OpenAI's (protocols.md §2).
+pub fn openai_chunks(deltas: &[serde_json::Value], finish_reason: &str) -> String {
+    let chunk = |choices: serde_json::Value, usage: serde_json::Value| serde_json::json!({"id":"chatcmpl-tools","object":"chat.completion.chunk","created":1745678496,"model":"gpt-test","choices":choices,"usage":usage});
+    let mut data: Vec<String> = deltas
+        .iter()
+        .map(|d| {
+            chunk(
+                serde_json::json!([{"index":0,"delta":d,"logprobs":null,"finish_reason":null}]),
+                serde_json::Value::Null,
+            )
+            .to_string()
+        })
+        .collect();
+    data.push(
+        chunk(
+            serde_json::json!([{"index":0,"delta":{},"logprobs":null,"finish_reason":finish_reason}]),
+            serde_json::Value::Null,
+        )
+        .to_string(),
+    );
+    data.push(
+        chunk(
+            serde_json::json!([]),
+            serde_json::json!({"prompt_tokens":120,"completion_tokens":40,"total_tokens":160}),
+        )
+        .to_string(),
+    );
+    data.push("[DONE]".into());
+    data.iter().map(|d| format!("data: {d}\r\n\r\n")).collect()
 }

@@ -28,6 +28,15 @@ impl MemoryStore {
         self.convs.lock().unwrap().insert(id, Conv::default());
     }
 
+    pub fn state(&self, id: ConversationId) -> crate::conversation::SessionState {
+        self.convs
+            .lock()
+            .unwrap()
+            .get(&id)
+            .map(|c| c.state.clone())
+            .unwrap_or_default()
+    }
+
     pub fn messages(&self, id: ConversationId) -> Vec<StoredMessage> {
         self.convs
             .lock()

@@ -656,3 +656,146 @@ async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_t
     assert!(!summaries.is_empty());
     assert!(summaries[0].contains("You summarise a conversation"));
 }
+
+/// Calls `tool` on a visitor's message, then answers from the tool's result; records the
+/// results it read.
+struct ToolThenText {
+    tool: &'static str,
+    results: std::sync::Mutex<Vec<String>>,
+}
+
+impl crate::ports::ModelClient for ToolThenText {
+    fn provider(&self) -> &str {
+        "scripted"
+    }
+    fn model(&self) -> &str {
+        "scripted"
+    }
+    fn stream(&self, request: crate::ports::ModelRequest) -> crate::ports::ModelStream {
+        use crate::ports::{ContentBlock, ModelEvent, ToolCall, Usage};
+        use futures_util::StreamExt;
+        let last = request.messages.last().cloned();
+        let result = last.and_then(|m| {
+            m.content.into_iter().find_map(|b| match b {
+                ContentBlock::ToolResult { content, .. } => Some(content),
+                _ => None,
+            })
+        });
+        let usage = ModelEvent::Usage(Usage {
+            input_tokens: 10,
+            output_tokens: 5,
+            ..Usage::default()
+        });
+        let events = match result {
+            Some(content) => {
+                self.results.lock().unwrap().push(content);
+                vec![ModelEvent::Delta("Here you go.".into()), usage]
+            }
+            None => vec![
+                ModelEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: self.tool.into(),
+                    input: serde_json::json!({"query": "tent"}),
+                }),
+                usage,
+            ],
+        };
+        futures_util::stream::iter(events.into_iter().map(Ok)).boxed()
+    }
+}
+
+/// A catalog where every search finds the same tent.
+struct TentCatalog;
+
+impl crate::ports::CatalogSearch for TentCatalog {
+    fn search(
+        &self,
+        _merchant: crate::ids::MerchantId,
+        _query: crate::ports::SearchQuery,
+    ) -> crate::ports::PortFuture<Result<Vec<crate::ports::ProductHit>, crate::ports::SearchError>>
+    {
+        Box::pin(async {
+            Ok(vec![crate::ports::ProductHit {
+                external_id: "tent-2p".into(),
+                title: "Trail Tent 2P".into(),
+                brand: None,
+                category: vec![],
+                price: crate::Money {
+                    amount_minor: 19_900,
+                    currency: "USD".parse().unwrap(),
+                },
+                compare_at_price: None,
+                stock: None,
+                in_stock: true,
+                url: None,
+                image_url: None,
+                score: 1.0,
+            }])
+        })
+    }
+}
+
+fn tool_registry(store: Arc<MemoryStore>, model: Arc<ToolThenText>) -> Arc<ConversationRegistry> {
+    ConversationRegistry::new(
+        EngineDeps::builder(store)
+            .model(model)
+            .catalog(Arc::new(TentCatalog))
+            .build(),
+        Duration::from_secs(5),
+    )
+}
+
+#[actix::test]
+async fn a_tool_changed_session_state_is_stored_with_the_reply_and_rehydrated() {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let id = ConversationId::new_random();
+    store.create(id);
+
+    // A search shows the tent: the state records it, stored with the reply; both model calls
+    // are metered into the reply's usage.
+    let model = Arc::new(ToolThenText {
+        tool: "search_products",
+        results: Default::default(),
+    });
+    let reg = tool_registry(store.clone(), model.clone());
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    post(&reg, id, Some(sid), "1", "do you sell tents?").await;
+    let events = until_end(&mut rx, 1).await;
+    let Some(ConversationEvent::AssistantEnd { text, usage, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(text, "Here you go.");
+    assert_eq!(usage.unwrap().output_tokens, 10, "two calls of 5 tokens");
+    assert!(model.results.lock().unwrap()[0].contains("Trail Tent 2P"));
+    assert_eq!(store.state(id).last_shown[0].external_id, "tent-2p");
+    let stored = store.messages(id);
+    assert_eq!(stored[1].usage.unwrap().input_tokens, 20);
+
+    // A cart stored for the conversation is what a fresh actor's turns see.
+    let mut state = store.state(id);
+    state
+        .cart
+        .add(crate::cart::CartLine {
+            external_id: "tent-2p".into(),
+            sku: None,
+            title: "Trail Tent 2P".into(),
+            quantity: 2,
+            unit_price: state.last_shown[0].price,
+        })
+        .unwrap();
+    crate::ports::ConversationStore::save_state(store.as_ref(), id, state)
+        .await
+        .unwrap();
+    let model = Arc::new(ToolThenText {
+        tool: "view_cart",
+        results: Default::default(),
+    });
+    let reg = tool_registry(store.clone(), model.clone());
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    post(&reg, id, Some(sid), "2", "what's in my cart?").await;
+    until_end(&mut rx, 1).await;
+    let seen = model.results.lock().unwrap()[0].clone();
+    assert!(seen.contains("\"quantity\":2"), "{seen}");
+    assert!(seen.contains("398.00 USD"), "{seen}");
+}

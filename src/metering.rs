@@ -1,13 +1,15 @@
 //! Model costs and merchants' spend: the engine's `Metering` port on the price table of
 //! `llm.prices` and Postgres.
 //!
-//! Costs are integer nano-USD. Every reply's cost is stored with the reply (`messages.cost_nanos`,
-//! with its provider, model and usage), so totals are sums in the database. Budgets need the
-//! spend of today and of this month on every turn, without a query per turn: each merchant's
-//! spend is loaded once from the database (when a conversation of the merchant first asks), then
-//! kept current in memory as replies are charged, and reloaded every minute so charges made by
-//! other processes are counted too. Until the first load completes a merchant counts as having
-//! spent nothing (a budget can be overrun by the replies of those first milliseconds).
+//! Costs are integer nano-USD. Every model call's cost is stored as a row of `model_calls`, and
+//! its turn's total with the reply (`messages.cost_nanos`, with the usage summed and the last
+//! call's provider and model), in the statement that stores the reply's end; spend is the sum of
+//! the replies' totals. Budgets need the spend of today and of this month on every turn, without
+//! a query per turn: each merchant's spend is loaded once from the database (when a conversation
+//! of the merchant first asks), then kept current in memory as replies are charged, and reloaded
+//! every minute so charges made by other processes are counted too. Until the first load
+//! completes a merchant counts as having spent nothing (a budget can be overrun by the replies
+//! of those first milliseconds).
 
 use crate::config::ModelPrice;
 use crate::store::usage;

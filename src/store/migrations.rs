@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "catalog",
         include_str!("../../migrations/0005_catalog.sql"),
     ),
+    (
+        6,
+        "session state and model calls",
+        include_str!("../../migrations/0006_session_state_and_model_calls.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

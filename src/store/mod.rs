@@ -10,7 +10,10 @@ pub mod merchants;
 pub mod migrations;
 pub mod products;
 pub mod usage;
-pub mod writer;
+
+/// The group-commit writer of conversation writes, also reachable here (startup builds it, the
+/// HTTP edge creates conversations through it).
+pub use conversations::writer;
 
 use crate::config::{DatabaseSettings, Secret, redact_database_url};
 use anyhow::{Context, bail};

@@ -1,5 +1,9 @@
-//! Model usage and cost totals, from the cost stored with each reply (`messages.cost_nanos`,
-//! with its provider, model and usage). Always scoped to one merchant.
+//! Model usage and cost totals, from the totals stored with each reply (`messages.cost_nanos`,
+//! with its usage summed over the turn's model calls). Always scoped to one merchant.
+//!
+//! A reply's provider and model are those of its turn's last model call, so a turn that called
+//! two models is counted under the last one; each call, with its own model, is a row of
+//! `model_calls`.
 
 use super::StoreError;
 use agentpay_actors::ids::{ConversationId, MerchantId};

@@ -20,5 +20,6 @@ mod loadtest_smoke;
 mod merchants;
 mod readiness;
 mod restart;
+mod store_state;
 mod writer;
 mod ws_client;

@@ -139,6 +139,7 @@ async fn concurrent_writes_of_many_conversations_commit_together_with_exact_outc
                     r,
                     format!("reply in {conv}"),
                     MessageStatus::Complete,
+                    vec![],
                     None,
                 )
                 .await

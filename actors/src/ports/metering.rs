@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Nano-USD in one US cent.
 pub const NANOS_PER_CENT: i64 = 10_000_000;
 
-/// What one reply cost: who served it, its usage, and its price.
+/// What one model call cost: who served it, its usage, and its price (a turn may make several).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {
     /// The provider that served it (`anthropic`, …).

@@ -7,9 +7,14 @@
 //! - [`config`]: layered, typed, validated settings; secrets from the environment only.
 //! - [`telemetry`]: tracing setup (pretty or JSON logs).
 //! - [`startup`]: `Application::build` / `run_until_stopped` (with graceful shutdown).
-//! - [`engine`]: builds the conversation registry (store, model, metrics observer).
-//! - [`http`]: routes, authentication, errors, middleware (request ids, metrics, CORS), the
-//!   WebSocket session actor and the SSE fallback.
+//! - [`engine`]: builds the conversation engine (`EngineDeps`: the Postgres store, models,
+//!   catalog, metering, metrics observer) and its registries.
+//! - [`http`]: routes, authentication (keys and visitors), errors, middleware (request ids,
+//!   metrics, CORS), the conversation wire format (`http::wire`), the WebSocket session actor
+//!   and the SSE fallback.
+//! - [`llm`]: model providers (Anthropic, OpenAI, OpenAI-compatible) with tools, retries,
+//!   breakers and fallback chains.
+//! - [`metering`]: model prices and merchants' spend (the `Metering` port).
 //! - [`merchants`]: merchant and API-key rules shared by the HTTP API and the CLI.
 //! - [`store`]: Postgres pool, migrations and queries.
 //! - [`catalog`]: products, imports (CSV, JSON, Polar), the embedding indexer, hybrid search and

@@ -10,14 +10,18 @@
 //! - [`ids`]: newtype identifiers (`MerchantId`, `ConversationId`, `MessageId`, ...).
 //! - [`money`]: integer minor units with an ISO 4217 currency code.
 //! - [`cart`]: the cart (lines at catalog prices, integer totals).
-//! - [`ports`]: traits the edges implement (`Clock`, `ConversationStore`, `ModelClient`).
+//! - [`ports`]: traits the edges implement (`ConversationStore`, `ModelClient` with content
+//!   blocks and tools, `CatalogSearch`, `Embedder`, `AgentConfigStore`, `Metering`,
+//!   `PaymentGateway`, `Clock`).
+//! - [`agent`]: the merchant's agent configuration and the turn pipeline (`agent::Turn`: one
+//!   turn as a stream of `AgentEvent`s, with its tools).
 //! - [`model`]: model implementations that live in the core (the simulated model).
 //! - [`directory`]: find-or-start of per-key actors (`Directory`).
-//! - [`conversation`]: `ConversationActor`, its messages and events, `ConversationRegistry`.
-//! - [`agent`]: a merchant's agent configuration, validated, and its system prompt.
+//! - [`conversation`]: `ConversationActor` (sequences turns, persists, broadcasts), its
+//!   messages, domain events and session state, `EngineDeps`, `ConversationRegistry`.
 //! - [`merchant`]: `MerchantActor` (one per merchant with live conversations) and its registry.
 //! - [`ratelimit`]: `RateLimiterActor` (GCRA rates and concurrency slots by scope and key).
-//! - `memory` (tests): an in-memory `ConversationStore`.
+//! - `memory` (tests): an in-memory `ConversationStore` and `AgentConfigStore`.
 
 pub mod agent;
 pub mod cart;

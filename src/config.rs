@@ -971,6 +971,16 @@ mod tests {
     }
 
     #[test]
+    fn test_only_fault_injection_is_refused_in_production() {
+        let on = ("AGENTPAY__CONVERSATION__FAULT_INJECTION", "true");
+        let err = Settings::load(&opts(&[("AGENTPAY_ENV", "production"), on]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("conversation.fault_injection"), "{err}");
+        assert!(Settings::load(&opts(&[("AGENTPAY_ENV", "test"), on])).is_ok());
+    }
+
+    #[test]
     fn min_connections_above_max_is_refused() {
         let err =
             Settings::load(&opts(&[("AGENTPAY__DATABASE__MIN_CONNECTIONS", "99")])).unwrap_err();

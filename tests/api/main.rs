@@ -8,6 +8,7 @@
 mod fake_llm;
 mod helpers;
 
+mod agent_tools;
 mod catalog;
 mod config_and_startup;
 mod conversations;

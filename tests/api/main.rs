@@ -22,3 +22,4 @@ mod readiness;
 mod restart;
 mod writer;
 mod ws_client;
+mod ws_close;

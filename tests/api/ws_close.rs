@@ -188,3 +188,18 @@ async fn a_thousand_clients_closing_at_once_all_get_their_close_answered() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_frame_over_the_size_limit_is_closed_with_1009() {
+    let app = spawn_app().await;
+    let m = app.create_merchant("Big Frame", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    ws.event().await;
+    let big = format!(
+        r#"{{"type":"user_message","client_id":"b","text":"{}"}}"#,
+        "a".repeat(70_000)
+    );
+    ws.stream.send(Message::text(big)).await.unwrap();
+    assert_eq!(ws.closed().await, Some(1009));
+}

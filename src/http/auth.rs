@@ -5,17 +5,23 @@
 //! - [`PublishableKeyAuth`]: a merchant's `pk_…` key, for the widget endpoints; when the request
 //!   carries an `Origin`, it must be one of the merchant's allowed origins (an empty list allows
 //!   any, for development).
+//! - [`authorize_visitor`]: a conversation's visitor token (`vt_…`), with the same origin rule;
+//!   the one check behind the conversation's HTTP endpoints and its WebSocket, which differ only
+//!   in how they say no ([`VisitorRefusal`]).
 //!
-//! All take `Authorization: Bearer <token>`. Keys are looked up by their SHA-256 digest.
+//! The merchant keys take `Authorization: Bearer <token>`; a visitor token comes from wherever
+//! its edge carries it. Keys and tokens are looked up by their SHA-256 digest.
 
 use super::errors::ApiError;
 use super::state::AppState;
+use super::wire::close;
 use crate::merchants::{KeyKind, Merchant, hash_key, normalize_origin};
-use crate::store;
+use crate::store::{self, StoreError, conversations::Conversation};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use agentpay_actors::ApiKeyId;
+use agentpay_actors::ids::ConversationId;
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -56,10 +62,131 @@ impl KeyCache {
     }
 }
 
-/// Marker put in request extensions when a publishable-key request passed the origin check; the
-/// CORS middleware then allows the browser to read the response.
+/// Prefix of visitor tokens.
+pub const VISITOR_TOKEN_PREFIX: &str = "vt_";
+
+/// Marker put in request extensions when a publishable-key or visitor-token request passed the
+/// origin check; the CORS middleware then allows the browser to read the response.
 #[derive(Debug, Clone, Copy)]
 pub struct CorsAllowed;
+
+/// The browser-origin rule shared by every credential a browser holds: a request without
+/// `Origin` (a server-side caller) passes; one with an `Origin` passes when the merchant allows
+/// any origin (empty list, for development) or lists this one, and the response is then marked
+/// readable ([`CorsAllowed`]).
+fn check_origin(req: &HttpRequest, allowed_origins: &[String]) -> Result<(), ApiError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().ok().and_then(normalize_origin);
+    let allowed =
+        allowed_origins.is_empty() || origin.is_some_and(|o| allowed_origins.contains(&o));
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "this origin is not in the merchant's allowed origins",
+        ));
+    }
+    req.extensions_mut().insert(CorsAllowed);
+    Ok(())
+}
+
+/// Why [`authorize_visitor`] said no. Each edge words it its own way: HTTP through
+/// `From<VisitorRefusal> for ApiError`, the WebSocket through [`VisitorRefusal::close`].
+#[derive(Debug, thiserror::Error)]
+pub enum VisitorRefusal {
+    /// No visitor token was offered.
+    #[error("a visitor token is required")]
+    MissingToken,
+    /// No such conversation (or a malformed id).
+    #[error("conversation not found")]
+    NotFound,
+    /// The token does not open this conversation.
+    #[error("the visitor token does not open this conversation")]
+    WrongToken,
+    /// The request's `Origin` is not one of the merchant's allowed origins.
+    #[error("this origin is not in the merchant's allowed origins")]
+    OriginNotAllowed,
+    /// The store failed; nothing is known about the credential.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl VisitorRefusal {
+    /// The WebSocket close code and reason. A WebSocket refusal is an upgrade then a close,
+    /// because a browser sees the close code but never the status of a refused handshake.
+    pub fn close(&self) -> (u16, &'static str) {
+        match self {
+            Self::MissingToken => (close::UNAUTHORIZED, "a visitor token is required"),
+            Self::WrongToken => (
+                close::UNAUTHORIZED,
+                "the visitor token does not open this conversation",
+            ),
+            Self::NotFound => (close::NOT_FOUND, "conversation not found"),
+            Self::OriginNotAllowed => (
+                close::FORBIDDEN_ORIGIN,
+                "this origin is not in the merchant's allowed origins",
+            ),
+            Self::Store(e) => {
+                // Logged here: the close reason says nothing of the cause.
+                tracing::warn!(error = %e, "visitor authorisation failed");
+                (close::INTERNAL, "temporarily unavailable")
+            }
+        }
+    }
+}
+
+/// Over HTTP a token that does not open the conversation is indistinguishable from a missing
+/// conversation (404); a foreign origin is 403 `origin_not_allowed`.
+impl From<VisitorRefusal> for ApiError {
+    fn from(r: VisitorRefusal) -> Self {
+        match r {
+            VisitorRefusal::MissingToken => {
+                ApiError::unauthorized("missing_credentials", "send Authorization: Bearer <key>")
+            }
+            VisitorRefusal::NotFound | VisitorRefusal::WrongToken => {
+                ApiError::not_found("conversation")
+            }
+            VisitorRefusal::OriginNotAllowed => ApiError::forbidden(
+                "origin_not_allowed",
+                "this origin is not in the merchant's allowed origins",
+            ),
+            VisitorRefusal::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Checks a visitor's access to conversation `raw_id`: `token` must be its visitor token, and a
+/// browser request must come from one of its merchant's allowed origins ([`check_origin`]: no
+/// `Origin` header passes, as on every browser endpoint). Used by the HTTP endpoints and the
+/// WebSocket alike.
+pub async fn authorize_visitor(
+    req: &HttpRequest,
+    state: &AppState,
+    raw_id: &str,
+    token: Option<&str>,
+) -> Result<Conversation, VisitorRefusal> {
+    let id: ConversationId = raw_id.parse().map_err(|_| VisitorRefusal::NotFound)?;
+    let token = token.ok_or(VisitorRefusal::MissingToken)?;
+    let (conversation, hash) = match store::conversations::get_with_token(&state.pool, id).await {
+        Err(StoreError::NotFound) => return Err(VisitorRefusal::NotFound),
+        other => other?,
+    };
+    if !digests_equal(&hash, &hash_key(token)) {
+        return Err(VisitorRefusal::WrongToken);
+    }
+    if req.headers().contains_key(header::ORIGIN) {
+        let merchant = store::merchants::get(&state.pool, conversation.merchant_id).await?;
+        check_origin(req, &merchant.allowed_origins)
+            .map_err(|_| VisitorRefusal::OriginNotAllowed)?;
+    }
+    Ok(conversation)
+}
+
+/// Compares two digests in constant time (for equal lengths).
+fn digests_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// The bearer token of a request, or 401.
 pub fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
@@ -115,12 +242,7 @@ impl FromRequest for AdminAuth {
             };
             let token = bearer(req)?;
             let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-            // Constant-time comparison of the digests.
-            let diff = given
-                .iter()
-                .zip(expected.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if diff != 0 {
+            if !digests_equal(&given, &expected) {
                 return Err(ApiError::unauthorized(
                     "invalid_credentials",
                     "the admin token is not valid",
@@ -223,21 +345,7 @@ impl FromRequest for PublishableKeyAuth {
         let req = req.clone();
         Box::pin(async move {
             let (merchant, key_id) = authenticate(&req, KeyKind::Publishable).await?;
-            if let Some(origin) = req.headers().get(header::ORIGIN) {
-                let origin = origin.to_str().ok().and_then(normalize_origin);
-                let allowed = match &origin {
-                    _ if merchant.allowed_origins.is_empty() => true,
-                    Some(o) => merchant.allowed_origins.iter().any(|a| a == o),
-                    None => false,
-                };
-                if !allowed {
-                    return Err(ApiError::forbidden(
-                        "origin_not_allowed",
-                        "this origin is not in the merchant's allowed origins",
-                    ));
-                }
-                req.extensions_mut().insert(CorsAllowed);
-            }
+            check_origin(&req, &merchant.allowed_origins)?;
             Ok(PublishableKeyAuth { merchant, key_id })
         })
     }

@@ -2,12 +2,18 @@
 //!
 //! Messages are written for the caller; internal details (`Debug` output, SQL errors) never
 //! reach a response. A 500 is logged here, once, with its cause.
+//!
+//! A failed ask to a conversation ([`AskError`]) is mapped here too, once, for every edge: the
+//! JSON fallback answers the [`ApiError`], and the WebSocket and the SSE stream put its
+//! [`ApiError::code`] and message in an `error` frame, so a client reads the same code whichever
+//! way it talks.
 
 use crate::merchants::{MerchantError, ValidationError};
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use agentpay_actors::conversation::{AskError, ConversationError};
 use serde_json::json;
 
 /// Every error the HTTP API answers with.
@@ -78,6 +84,15 @@ pub enum ApiError {
     /// 503: a dependency is unavailable.
     #[error("{0}")]
     Unavailable(String),
+    /// 503: the conversation could not take the request; retry. `code` says why (`restarting`,
+    /// `unavailable`, `timeout`); made only by the `From<AskError>` mapping below.
+    #[error("{message}")]
+    ConversationUnavailable {
+        /// Stable machine code, also used in WebSocket and SSE `error` frames.
+        code: &'static str,
+        /// Human explanation.
+        message: &'static str,
+    },
     /// 500: a bug or an unexpected failure; details are logged, not returned.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -89,7 +104,8 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unauthorized { code, .. }
-            | Self::Forbidden { code, .. } => code,
+            | Self::Forbidden { code, .. }
+            | Self::ConversationUnavailable { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -146,7 +162,9 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded { .. } | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded { .. }
+            | Self::Unavailable(_)
+            | Self::ConversationUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -187,6 +205,32 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The one mapping of a failed ask to what a client sees (see the module docs). Nothing the
+/// client sent was processed unless the message says so; resending with the same `client_id` is
+/// always safe.
+impl From<AskError> for ApiError {
+    fn from(e: AskError) -> Self {
+        let (code, message) = match e {
+            AskError::Conversation(ConversationError::NotFound) => {
+                return Self::not_found("conversation");
+            }
+            AskError::Conversation(ConversationError::ShuttingDown) => (
+                "restarting",
+                "the server is restarting; reconnect and send again",
+            ),
+            AskError::Conversation(ConversationError::Unavailable(_)) | AskError::Gone => (
+                "unavailable",
+                "the conversation is unavailable and nothing was stored; send again shortly",
+            ),
+            AskError::Timeout => (
+                "timeout",
+                "the conversation did not answer in time; send again with the same client_id",
+            ),
+        };
+        Self::ConversationUnavailable { code, message }
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         Self::Unprocessable {
@@ -202,6 +246,41 @@ impl From<MerchantError> for ApiError {
             MerchantError::Invalid(v) => v.into(),
             MerchantError::Store(s) => s.into(),
             MerchantError::Other(o) => Self::Internal(o),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_ask_has_one_status_and_code_for_every_edge() {
+        let cases = [
+            (
+                AskError::Conversation(ConversationError::NotFound),
+                404,
+                "not_found",
+            ),
+            (
+                AskError::Conversation(ConversationError::ShuttingDown),
+                503,
+                "restarting",
+            ),
+            (
+                AskError::Conversation(ConversationError::Unavailable("db down".into())),
+                503,
+                "unavailable",
+            ),
+            (AskError::Gone, 503, "unavailable"),
+            (AskError::Timeout, 503, "timeout"),
+        ];
+        for (ask, status, code) in cases {
+            let e = ApiError::from(ask.clone());
+            assert_eq!(e.status_code().as_u16(), status, "{ask:?}");
+            assert_eq!(e.code(), code, "{ask:?}");
+            // The cause stays in the server: nothing internal reaches the message.
+            assert!(!e.to_string().contains("db down"), "{e}");
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod middleware;
 pub mod protocol;
 pub mod routes;
+pub mod sse;
 pub mod state;
 pub mod wire;
 pub mod ws;

@@ -17,10 +17,15 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The subprotocol a WebSocket client may offer (with its token as a second entry).
 pub const SUBPROTOCOL: &str = "agentpay.v1";
 
-/// WebSocket close codes (documented in docs/protocol.md).
+/// WebSocket close codes the server sends (documented in docs/protocol.md). A close the client
+/// starts is answered with the client's own code instead (RFC 6455 §5.5.1).
 pub mod close {
-    /// A normal close: the client asked for it, the server answers with the same code.
+    /// A normal close.
     pub const NORMAL: u16 = 1000;
+    /// The client broke the WebSocket protocol (a malformed frame).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A client frame larger than `websocket.max_frame_bytes`.
+    pub const TOO_BIG: u16 = 1009;
     /// No valid visitor token for this conversation.
     pub const UNAUTHORIZED: u16 = 4001;
     /// The page's origin is not one of the merchant's allowed origins.
@@ -233,6 +238,15 @@ impl Frame<'_> {
     pub fn to_json(&self) -> String {
         // Serializing these plain structs cannot fail (string keys, no maps of other keys).
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// Appends the frame's JSON to `buf` (for encodings that wrap it, such as SSE: the text is
+    /// written once, straight into the event).
+    pub fn write_json(&self, buf: &mut Vec<u8>) {
+        // As above: cannot fail; writing into a Vec has no I/O error either.
+        if serde_json::to_writer(&mut *buf, self).is_err() {
+            buf.extend_from_slice(b"{}");
+        }
     }
 }
 

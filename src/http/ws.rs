@@ -7,12 +7,26 @@
 //! means the client is too slow and the connection is closed with 4008 (it resumes with `after`).
 //! Deltas are coalesced: one delta frame per `websocket.flush_interval_ms` at most, sent at once
 //! when the connection is idle.
+//!
+//! A delta's text is copied as little as possible on its way to the socket: the conversation
+//! shares one event between its subscribers (`Arc`), a frame borrows from it, and the one copy
+//! before serialization is the coalescing buffer, made only when the delta must wait (a delta
+//! that finds the connection idle is serialized straight from the shared event).
+//!
+//! Closing: a close the client starts is answered at once with a Close frame carrying the
+//! client's code (RFC 6455 §5.5.1), after giving back the connection's subscription and limit
+//! slots, so a new connection can take its place immediately. A close the server starts writes
+//! what is queued, then the Close frame with a code from `wire::close`.
+//!
+//! Authorisation is [`authorize_visitor`] (token and origin), the same check as the HTTP
+//! endpoints; a refusal is an upgrade then a close (4001, 4003, 4004), so browsers see why.
 
+use super::auth::{VISITOR_TOKEN_PREFIX, authorize_visitor};
+use super::errors::ApiError;
+use super::limits::ConnectionSlots;
 use super::protocol::{ClientFrame, MessageLimits, parse_client_frame};
 use super::state::AppState;
-use super::wire::{Frame, close_for};
-use crate::merchants::hash_key;
-use crate::store::{self, StoreError};
+use super::wire::{Frame, SUBPROTOCOL, close, close_for};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
@@ -20,15 +34,13 @@ use agentpay_actors::conversation::{
     AskError, CancelReply, ConversationError, ConversationEvent, ConversationRegistry,
     PostUserMessage, Signal, Subscribe, SubscriberId, Unsubscribe,
 };
-use agentpay_actors::ids::{ConversationId, MessageId};
+use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use futures_util::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-
-pub use super::wire::{SUBPROTOCOL, close};
 
 /// Per-connection settings, copied from `[websocket]` and `[conversation]`.
 #[derive(Debug, Clone, Copy)]
@@ -43,8 +55,13 @@ struct WsSettings {
 
 /// A delta waiting to be coalesced with the next ones.
 struct PendingDelta {
+    /// The reply it belongs to.
     message_id: MessageId,
+    /// Character offset of `text` in the reply.
     index: usize,
+    /// Character offset just past `text`: where a contiguous next delta starts.
+    end: usize,
+    /// The coalesced text (the one copy of the deltas' text before serialization).
     text: String,
 }
 
@@ -81,9 +98,9 @@ pub struct WsSession {
     /// Shared state (metrics, limits).
     state: web::Data<AppState>,
     /// The conversation's merchant (for its limits).
-    merchant_id: agentpay_actors::ids::MerchantId,
-    /// Connection slots, given back when the session is dropped.
-    _slots: Option<super::limits::ConnectionSlots>,
+    merchant_id: MerchantId,
+    /// Connection slots, given back (dropped) when the client closes or the session stops.
+    slots: Option<ConnectionSlots>,
 }
 
 /// Stream item carrying conversation signals, tagged with the subscription generation; `None`
@@ -145,6 +162,44 @@ impl WsSession {
         }));
     }
 
+    /// Gives back what the connection holds in the conversation and the limiter: the
+    /// subscription and the connection slots. Idempotent.
+    fn release(&mut self) {
+        if let Some(id) = self.subscriber.take() {
+            // Losing this is fine: a closed channel is dropped on the next broadcast.
+            self.registry
+                .get_or_start(self.conversation_id)
+                .do_send(Unsubscribe { id });
+        }
+        // Dropping the slots sends their release to the limiter.
+        self.slots = None;
+    }
+
+    /// The client sent a Close frame: answer with the same code (none if it gave none, as RFC
+    /// 6455 §5.5.1 has it), as soon as practical: frames still queued are dropped, the client
+    /// reads no more. Everything held is given back before the answer is even queued, so a
+    /// client that reconnects on seeing it finds its slot free.
+    fn answer_close(&mut self, reason: Option<CloseReason>, ctx: &mut Context<Self>) {
+        self.closing = true;
+        self.release();
+        if let Some(timer) = self.flush_timer.take() {
+            ctx.cancel_future(timer);
+        }
+        self.pending = None;
+        self.outbound.clear();
+        let answer = reason.map(|r| CloseReason {
+            code: r.code,
+            description: None,
+        });
+        let session = self.session.clone();
+        // Detached, not ctx.spawn: the actor stops now and the answer must still go out. If a
+        // close of ours already went, this fails harmlessly (the session is closed).
+        actix_web::rt::spawn(async move {
+            let _ = session.close(answer).await;
+        });
+        ctx.stop();
+    }
+
     fn flush_delta(&mut self, ctx: &mut Context<Self>) {
         if let Some(timer) = self.flush_timer.take() {
             ctx.cancel_future(timer);
@@ -160,6 +215,10 @@ impl WsSession {
         }
     }
 
+    fn is_idle(&self) -> bool {
+        !self.writing && self.outbound.is_empty()
+    }
+
     fn on_event(&mut self, ev: &ConversationEvent, ctx: &mut Context<Self>) {
         if let ConversationEvent::Delta {
             message_id,
@@ -169,22 +228,31 @@ impl WsSession {
         {
             let (message_id, index) = (*message_id, *index);
             match self.pending.as_mut() {
-                Some(p)
-                    if p.message_id == message_id && p.index + p.text.chars().count() == index =>
-                {
+                Some(p) if p.message_id == message_id && p.end == index => {
                     p.text.push_str(text);
+                    p.end += text.chars().count();
                     self.state.metrics.websocket_deltas_coalesced_total.inc();
                 }
                 _ => {
                     self.flush_delta(ctx);
+                    if self.is_idle()
+                        && self.last_delta_at.elapsed() >= self.settings.flush_interval
+                    {
+                        // Nothing to coalesce with and nothing to wait for: serialize straight
+                        // from the shared event, without copying its text first.
+                        self.last_delta_at = Instant::now();
+                        self.enqueue_frame(&Frame::from(ev), ctx);
+                        return;
+                    }
                     self.pending = Some(PendingDelta {
                         message_id,
                         index,
+                        end: index + text.chars().count(),
                         text: text.clone(),
                     });
                 }
             }
-            let idle = !self.writing && self.outbound.is_empty();
+            let idle = self.is_idle();
             let since = self.last_delta_at.elapsed();
             if idle && since >= self.settings.flush_interval {
                 self.flush_delta(ctx);
@@ -214,9 +282,9 @@ impl WsSession {
         self.enqueue_frame(&Frame::from(ev), ctx);
     }
 
-    fn send_error(&mut self, code: &str, message: impl Into<String>, ctx: &mut Context<Self>) {
+    fn send_error(&mut self, code: &str, message: &str, ctx: &mut Context<Self>) {
         self.flush_delta(ctx);
-        self.enqueue_frame(&Frame::error(code, &message.into()), ctx);
+        self.enqueue_frame(&Frame::error(code, message), ctx);
     }
 
     /// Closes after writing what is queued.
@@ -282,14 +350,25 @@ impl WsSession {
             .into_actor(self)
             .map(move |res, act, ctx| match res {
                 Ok((sid, _)) => {
-                    if act.generation == generation {
+                    if act.generation == generation && !act.closing {
                         act.subscriber = Some(sid);
+                    } else {
+                        // Superseded, or the client closed while we waited: do not keep it.
+                        act.registry
+                            .get_or_start(act.conversation_id)
+                            .do_send(Unsubscribe { id: sid });
                     }
                 }
                 Err(e) => {
                     tracing::warn!(conversation_id = %act.conversation_id, error = %e, "could not subscribe");
-                    act.send_error("unavailable", "the conversation is unavailable; reconnect shortly", ctx);
-                    act.close(ctx, close::INTERNAL, "conversation unavailable");
+                    let code = if e == AskError::Conversation(ConversationError::ShuttingDown) {
+                        close::RESTARTING
+                    } else {
+                        close::INTERNAL
+                    };
+                    let e = ApiError::from(e);
+                    act.send_error(e.code(), &e.to_string(), ctx);
+                    act.close(ctx, code, "conversation unavailable");
                 }
             }),
         );
@@ -342,15 +421,15 @@ impl WsSession {
         };
         ctx.spawn(fut.into_actor(self).map(|res, act, ctx| {
             if let Err(e) = res {
-                let (code, message) = ask_error(&e);
-                act.send_error(code, message, ctx);
+                let e = ApiError::from(e);
+                act.send_error(e.code(), &e.to_string(), ctx);
             }
         }));
     }
 
     fn handle_frame(&mut self, raw: &str, ctx: &mut Context<Self>) {
         match parse_client_frame(raw, self.settings.limits) {
-            Err(e) => self.send_error(e.code, e.message, ctx),
+            Err(e) => self.send_error(e.code, &e.message, ctx),
             Ok(ClientFrame::Ping) => self.enqueue_frame(&Frame::Pong, ctx),
             Ok(ClientFrame::UserMessage { client_id, text }) => self.post(client_id, text, ctx),
             Ok(ClientFrame::Cancel) => {
@@ -366,27 +445,6 @@ impl WsSession {
                 self.subscribe(ctx, Some(after));
             }
         }
-    }
-}
-
-/// The `error` code and message for a failed ask.
-fn ask_error(e: &AskError) -> (&'static str, String) {
-    match e {
-        AskError::Conversation(ConversationError::ShuttingDown) => (
-            "restarting",
-            "the server is restarting; send again after reconnecting".into(),
-        ),
-        AskError::Conversation(ConversationError::NotFound) => {
-            ("not_found", "conversation not found".into())
-        }
-        AskError::Conversation(ConversationError::Unavailable(_)) | AskError::Gone => (
-            "unavailable",
-            "the message was not stored; please send it again".into(),
-        ),
-        AskError::Timeout => (
-            "timeout",
-            "the conversation did not answer in time; send again".into(),
-        ),
     }
 }
 
@@ -414,17 +472,18 @@ impl Actor for WsSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.state.metrics.websocket_connections.dec();
-        if let Some(id) = self.subscriber.take() {
-            // Losing this is fine: a closed channel is dropped on the next broadcast.
-            self.registry
-                .get_or_start(self.conversation_id)
-                .do_send(Unsubscribe { id });
-        }
+        self.release();
     }
 }
 
 impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
     fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+        if let Ok(AggregatedMessage::Close(reason)) = item {
+            // Also while closing ourselves: our Close may not have gone out yet, and if it has,
+            // this completes the handshake and the answer is skipped.
+            self.answer_close(reason, ctx);
+            return;
+        }
         if self.closing {
             return;
         }
@@ -443,11 +502,19 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
                     .into_actor(self),
                 );
             }
-            Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => ctx.stop(),
+            Ok(AggregatedMessage::Pong(_) | AggregatedMessage::Close(_)) => {}
+            Err(ProtocolError::Io(e)) => {
+                // The connection itself failed: nobody is left to tell.
+                tracing::debug!(error = %e, "websocket connection error");
+                ctx.stop();
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "websocket protocol error");
-                ctx.stop();
+                let (code, reason) = match e {
+                    ProtocolError::Overflow => (close::TOO_BIG, "frame too large"),
+                    _ => (close::PROTOCOL_ERROR, "protocol error"),
+                };
+                self.close(ctx, code, reason);
             }
         }
     }
@@ -489,18 +556,17 @@ impl StreamHandler<Tagged> for WsSession {
     }
 }
 
-/// The result of authorising a WebSocket request.
-enum WsAuth {
-    Ok(ConversationId, agentpay_actors::ids::MerchantId),
-    Refused(u16, &'static str),
-}
-
+/// The visitor token a WebSocket request offers: a `Sec-WebSocket-Protocol` entry (browsers
+/// cannot set headers on a WebSocket), else the `token` query parameter.
 fn offered_token(req: &HttpRequest) -> Option<String> {
     if let Some(h) = req
         .headers()
         .get("sec-websocket-protocol")
         .and_then(|v| v.to_str().ok())
-        && let Some(t) = h.split(',').map(str::trim).find(|p| p.starts_with("vt_"))
+        && let Some(t) = h
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.starts_with(VISITOR_TOKEN_PREFIX))
     {
         return Some(t.to_string());
     }
@@ -516,38 +582,18 @@ fn after_param(req: &HttpRequest) -> Option<i64> {
         .filter(|a| *a >= 0)
 }
 
-async fn authorise(req: &HttpRequest, state: &AppState, raw_id: &str) -> WsAuth {
-    let Ok(id) = raw_id.parse::<ConversationId>() else {
-        return WsAuth::Refused(close::NOT_FOUND, "conversation not found");
-    };
-    let Some(token) = offered_token(req) else {
-        return WsAuth::Refused(close::UNAUTHORIZED, "a visitor token is required");
-    };
-    match store::conversations::get_with_token(&state.pool, id).await {
-        Ok((c, hash)) if hash.as_slice() == hash_key(&token).as_slice() => {
-            WsAuth::Ok(id, c.merchant_id)
-        }
-        Ok(_) => WsAuth::Refused(
-            close::UNAUTHORIZED,
-            "the visitor token does not open this conversation",
-        ),
-        Err(StoreError::NotFound) => WsAuth::Refused(close::NOT_FOUND, "conversation not found"),
-        Err(e) => {
-            tracing::warn!(error = %e, "websocket authorisation failed");
-            WsAuth::Refused(close::INTERNAL, "temporarily unavailable")
-        }
-    }
-}
-
-/// `GET /v1/conversations/{id}/ws`: upgrades, authorises (closing with 4001/4004 when refused,
-/// so browsers see why), and starts the session.
+/// `GET /v1/conversations/{id}/ws`: authorises (token and origin), upgrades (closing at once
+/// with 4001/4003/4004 when refused, so browsers see why), and starts the session.
 pub async fn conversation_ws(
     req: HttpRequest,
     body: web::Payload,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> actix_web::Result<HttpResponse> {
-    let auth = authorise(&req, &state, &path).await;
+    let token = offered_token(&req);
+    let auth = authorize_visitor(&req, &state, &path, token.as_deref())
+        .await
+        .map(|c| (c.id, c.merchant_id));
     let offers_protocol = req
         .headers()
         .get("sec-websocket-protocol")
@@ -555,7 +601,7 @@ pub async fn conversation_ws(
         .is_some_and(|h| h.split(',').any(|p| p.trim() == SUBPROTOCOL));
     // Connection limits are checked before the upgrade: a refused client gets a plain 429.
     let slots = match &auth {
-        WsAuth::Ok(id, merchant) => {
+        Ok((id, merchant)) => {
             let ip = state.limits.client_ip(&req);
             match state
                 .limits
@@ -570,7 +616,7 @@ pub async fn conversation_ws(
                 }
             }
         }
-        WsAuth::Refused(..) => None,
+        Err(_) => None,
     };
     let (response, session, stream) = if offers_protocol {
         actix_ws::handle_with_protocols(&req, body, &[SUBPROTOCOL])?
@@ -578,8 +624,9 @@ pub async fn conversation_ws(
         actix_ws::handle(&req, body)?
     };
     let (id, merchant_id) = match auth {
-        WsAuth::Ok(id, merchant) => (id, merchant),
-        WsAuth::Refused(code, reason) => {
+        Ok(ids) => ids,
+        Err(refusal) => {
+            let (code, reason) = refusal.close();
             state
                 .metrics
                 .websocket_closes_total
@@ -636,7 +683,7 @@ pub async fn conversation_ws(
             settings,
             state,
             merchant_id,
-            _slots: slots,
+            slots,
         }
     });
     Ok(response)

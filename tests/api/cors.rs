@@ -110,3 +110,79 @@ async fn merchant_endpoints_never_answer_cors() {
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+#[actix_web::test]
+async fn a_conversation_refuses_foreign_origins_alike_over_http_and_websocket() {
+    use crate::ws_client::*;
+    let app = spawn_app().await;
+    let m = app
+        .create_merchant("Origin Shop", &["https://shop.example"])
+        .await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let path = format!("/v1/conversations/{}", c.id);
+    let http = |origin: Option<&'static str>| {
+        let mut req = app.client.get(app.url(&path)).bearer_auth(&c.token);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send()
+    };
+    let conversation = &c;
+    let ws = |origin: Option<&'static str>| async move {
+        let c = conversation;
+        let mut ws = Ws::try_connect(&c.ws_url, Some(&c.token), None, origin)
+            .await
+            .expect("a refusal is an upgrade then a close");
+        match ws.next().await {
+            Frame::Event(hello) => {
+                assert_eq!(hello["type"], "hello");
+                None
+            }
+            Frame::Closed(code) => code,
+        }
+    };
+
+    // A page on another site: 403 over HTTP, close 4003 on the WebSocket, before any event.
+    let res = http(Some("https://evil.example")).await.unwrap();
+    let body = assert_error(res, 403, "origin_not_allowed").await;
+    assert!(body.get("id").is_none());
+    assert_eq!(ws(Some("https://evil.example")).await, Some(4003));
+    // An unparseable origin is foreign too.
+    assert_eq!(ws(Some("null")).await, Some(4003));
+
+    // The merchant's own site: both let it in (and the HTTP answer is readable cross-origin).
+    let res = http(Some("https://shop.example")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(ws(Some("https://shop.example")).await, None);
+
+    // No Origin (a server-side client, not a browser): both let it in, as every browser
+    // endpoint does.
+    assert_eq!(http(None).await.unwrap().status(), 200);
+    assert_eq!(ws(None).await, None);
+
+    // The check follows the merchant's list: once it allows any origin (empty list), so do both.
+    let res = app
+        .patch_json(
+            "/v1/merchant",
+            &m.secret_key,
+            &serde_json::json!({"allowed_origins": []}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        http(Some("https://evil.example")).await.unwrap().status(),
+        200
+    );
+    assert_eq!(ws(Some("https://evil.example")).await, None);
+
+    // A refused origin is counted like the server's other closes.
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"agentpay_websocket_closes_total{code="4003"} 2"#),
+        "{metrics}"
+    );
+}

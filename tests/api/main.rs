@@ -24,3 +24,4 @@ mod restart;
 mod store_state;
 mod writer;
 mod ws_client;
+mod ws_close;

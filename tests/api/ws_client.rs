@@ -47,6 +47,19 @@ impl TestApp {
 impl Ws {
     /// Connects with the token in `Sec-WebSocket-Protocol`, optionally resuming after `after`.
     pub async fn connect(url: &str, token: Option<&str>, after: Option<i64>) -> Ws {
+        Self::try_connect(url, token, after, None)
+            .await
+            .expect("websocket upgrade")
+    }
+
+    /// Like [`Ws::connect`], as a browser page at `origin` would (`Origin` header); the
+    /// handshake's error (e.g. a 429 refusal) is returned, not a panic.
+    pub async fn try_connect(
+        url: &str,
+        token: Option<&str>,
+        after: Option<i64>,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
         let url = match after {
             Some(a) => format!("{url}?after={a}"),
             None => url.to_string(),
@@ -58,11 +71,12 @@ impl Ws {
         };
         req.headers_mut()
             .insert("sec-websocket-protocol", protocols.parse().unwrap());
-        let (stream, res) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("websocket upgrade");
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        let (stream, res) = tokio_tungstenite::connect_async(req).await?;
         assert_eq!(res.headers()["sec-websocket-protocol"], "agentpay.v1");
-        Ws { stream }
+        Ok(Ws { stream })
     }
 
     pub async fn open(c: &TestConversation, after: Option<i64>) -> Ws {

@@ -3,34 +3,35 @@
 //! - `POST /v1/conversations` (publishable key, allowed origin): creates a conversation and its
 //!   visitor token.
 //! - `GET /v1/conversations/{id}`, `GET /v1/conversations/{id}/messages?after=&limit=`: the
-//!   visitor token of that conversation, or the merchant's secret key.
+//!   visitor token of that conversation (checked by [`authorize_visitor`], as on the WebSocket),
+//!   or the merchant's secret key.
 //! - `POST /v1/conversations/{id}/messages`: the HTTP fallback of the WebSocket. Answers the
-//!   finished reply as JSON, or streams the same events as Server-Sent Events when the request
-//!   accepts `text/event-stream`.
+//!   finished reply as JSON, or streams the same events as Server-Sent Events (`http::sse`) when
+//!   the request accepts `text/event-stream`.
 
-use crate::http::auth::{CorsAllowed, PublishableKeyAuth, authenticate_secret, bearer};
+use crate::http::auth::{
+    PublishableKeyAuth, VISITOR_TOKEN_PREFIX, authenticate_secret, authorize_visitor, bearer,
+};
 use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::protocol::{MessageLimits, validate_user_message};
+use crate::http::sse::{self, ReplyWatch, Subscription};
 use crate::http::state::AppState;
-use crate::http::wire::{Frame, SUBPROTOCOL};
-use crate::merchants::{generate_token, hash_key, normalize_origin};
+use crate::http::wire::SUBPROTOCOL;
+use crate::merchants::{generate_token, normalize_origin};
 use crate::store::{self, StoreError, conversations::Conversation};
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use agentpay_actors::conversation::{
-    AskError, ConversationError, ConversationEvent, PostUserMessage, Posted, Signal, Subscribe,
-    Unsubscribe,
+    ConversationEvent, PostUserMessage, Posted, Signal, Subscribe,
 };
-use agentpay_actors::ids::{ConversationId, MessageId};
+use agentpay_actors::ids::ConversationId;
 use agentpay_actors::ports::store::{MessageStatus, StoredMessage};
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// Prefix of visitor tokens.
-pub const VISITOR_TOKEN_PREFIX: &str = "vt_";
 
 /// `POST /v1/conversations`: a new conversation for the publishable key's merchant.
 pub async fn create_conversation(
@@ -84,50 +85,19 @@ pub async fn open_conversation(
     raw_id: &str,
 ) -> Result<(Conversation, Opener), ApiError> {
     let token = bearer(req)?;
+    if token.starts_with(VISITOR_TOKEN_PREFIX) {
+        let conversation = authorize_visitor(req, state, raw_id, Some(&token)).await?;
+        return Ok((conversation, Opener::Visitor));
+    }
     let id: ConversationId = raw_id
         .parse()
         .map_err(|_| ApiError::not_found("conversation"))?;
-    if token.starts_with(VISITOR_TOKEN_PREFIX) {
-        let (conversation, hash) = match store::conversations::get_with_token(&state.pool, id).await
-        {
-            Err(StoreError::NotFound) => return Err(ApiError::not_found("conversation")),
-            other => other?,
-        };
-        if hash.as_slice() != hash_key(&token).as_slice() {
-            return Err(ApiError::not_found("conversation"));
-        }
-        check_origin(req, state, &conversation).await?;
-        return Ok((conversation, Opener::Visitor));
-    }
     let (merchant, _) = authenticate_secret(req).await?;
     match store::conversations::get_with_token(&state.pool, id).await {
         Ok((c, _)) if c.merchant_id == merchant.id => Ok((c, Opener::Merchant)),
         Ok(_) | Err(StoreError::NotFound) => Err(ApiError::not_found("conversation")),
         Err(e) => Err(e.into()),
     }
-}
-
-/// A browser request with a visitor token must come from one of the merchant's origins.
-async fn check_origin(
-    req: &HttpRequest,
-    state: &AppState,
-    c: &Conversation,
-) -> Result<(), ApiError> {
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let merchant = store::merchants::get(&state.pool, c.merchant_id).await?;
-    let origin = origin.to_str().ok().and_then(normalize_origin);
-    let allowed = merchant.allowed_origins.is_empty()
-        || origin.is_some_and(|o| merchant.allowed_origins.contains(&o));
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "origin_not_allowed",
-            "this origin is not in the merchant's allowed origins",
-        ));
-    }
-    req.extensions_mut().insert(CorsAllowed);
-    Ok(())
 }
 
 /// `GET /v1/conversations/{id}`.
@@ -190,56 +160,7 @@ pub struct PostMessage {
     pub text: String,
 }
 
-fn ask_to_api(e: AskError) -> ApiError {
-    match e {
-        AskError::Conversation(ConversationError::NotFound) => ApiError::not_found("conversation"),
-        AskError::Conversation(ConversationError::ShuttingDown) => {
-            ApiError::Unavailable("the server is restarting; retry shortly".into())
-        }
-        AskError::Conversation(ConversationError::Unavailable(_)) | AskError::Gone => {
-            ApiError::Unavailable("the conversation is unavailable; retry shortly".into())
-        }
-        AskError::Timeout => {
-            ApiError::Unavailable("the conversation did not answer in time".into())
-        }
-    }
-}
-
-/// Tracks which events belong to the reply of one user message.
-struct ReplyWatch {
-    user_seq: i64,
-    message_id: Option<MessageId>,
-}
-
-impl ReplyWatch {
-    /// True if `ev` belongs to this exchange; sets the reply id when its start passes.
-    fn relevant(&mut self, ev: &ConversationEvent) -> bool {
-        match ev {
-            ConversationEvent::AssistantStart {
-                message_id,
-                reply_to_seq,
-                ..
-            } if *reply_to_seq == self.user_seq => {
-                self.message_id = Some(*message_id);
-                true
-            }
-            ConversationEvent::Delta { message_id, .. }
-            | ConversationEvent::AssistantEnd { message_id, .. } => {
-                Some(*message_id) == self.message_id
-            }
-            ConversationEvent::Ack { seq, .. } | ConversationEvent::UserMessage { seq, .. } => {
-                *seq == self.user_seq
-            }
-            ConversationEvent::Error { .. } => true,
-            _ => false,
-        }
-    }
-
-    fn is_end(&self, ev: &ConversationEvent) -> bool {
-        matches!(ev, ConversationEvent::AssistantEnd { message_id, .. } if Some(*message_id) == self.message_id)
-    }
-}
-
+/// The end event of a stored reply, if it has ended.
 fn end_event(m: &StoredMessage) -> Option<ConversationEvent> {
     Some(ConversationEvent::AssistantEnd {
         message_id: m.id,
@@ -248,19 +169,6 @@ fn end_event(m: &StoredMessage) -> Option<ConversationEvent> {
         usage: m.usage,
         interrupted: m.status == MessageStatus::Interrupted,
     })
-}
-
-fn sse_frame(ev: &ConversationEvent) -> web::Bytes {
-    let frame = Frame::from(ev);
-    let id = frame
-        .seq()
-        .map(|s| format!("id: {s}\n"))
-        .unwrap_or_default();
-    web::Bytes::from(format!(
-        "event: {}\n{id}data: {}\n\n",
-        frame.kind(),
-        frame.to_json()
-    ))
 }
 
 /// `POST /v1/conversations/{id}/messages`: the HTTP fallback (see the module docs).
@@ -309,108 +217,41 @@ pub async fn post_message(
             after: None,
             sender: tx.clone(),
         })
-        .await
-        .map_err(ask_to_api)?;
+        .await?;
     drop(tx);
+    // From here on, every way out (an error, the JSON answer, the SSE stream's end or the
+    // client hanging up) unsubscribes.
+    let subscription = Subscription::new(registry.clone(), id, subscriber);
     let posted: Posted = registry
         .ask(id, || PostUserMessage {
-            subscriber: Some(subscriber),
+            subscriber: Some(subscription.id()),
             client_id: body.client_id.clone(),
             text: body.text.clone(),
         })
-        .await
-        .map_err(ask_to_api)?;
-    let mut watch = ReplyWatch {
-        user_seq: posted.seq,
-        message_id: None,
-    };
+        .await?;
     // A resent message may already have its reply.
+    let mut stored_reply = None;
     let mut finished = None;
     if posted.duplicate
         && let Some(reply) = store::conversations::reply_to(&state.pool, id, posted.seq)
             .await
             .map_err(StoreError::from)?
     {
-        watch.message_id = Some(reply.id);
-        finished = end_event(&reply);
+        stored_reply = Some(reply.id);
+        finished = end_event(&reply).map(Arc::new);
     }
-    let ack = ConversationEvent::Ack {
-        client_id: body.client_id.clone(),
-        seq: posted.seq,
-    };
+    let mut watch = ReplyWatch::new(posted.seq, stored_reply);
     let reply_timeout = Duration::from_secs(state.settings.conversation.reply_timeout_secs);
-    let unsubscribe = move || {
-        // Losing this is fine: the closed channel is dropped on the conversation's next send.
-        registry
-            .get_or_start(id)
-            .do_send(Unsubscribe { id: subscriber });
-    };
 
     if wants_sse {
+        let ack = Arc::new(ConversationEvent::Ack {
+            client_id: body.client_id,
+            seq: posted.seq,
+        });
+        let first = std::iter::once(ack).chain(finished).collect();
         let deadline = tokio::time::Instant::now() + reply_timeout;
-        let first = vec![ack.clone()];
-        let state0 = (rx, watch, finished, first, false, Some(unsubscribe));
-        let stream = futures_util::stream::unfold(
-            state0,
-            move |(mut rx, mut watch, finished, mut first, done, mut unsub)| async move {
-                if done {
-                    if let Some(u) = unsub.take() {
-                        u();
-                    }
-                    return None;
-                }
-                if let Some(ev) = first.pop() {
-                    return Some((
-                        Ok::<_, actix_web::Error>(sse_frame(&ev)),
-                        (rx, watch, finished, first, false, unsub),
-                    ));
-                }
-                if let Some(ev) = finished.clone() {
-                    return Some((Ok(sse_frame(&ev)), (rx, watch, None, first, true, unsub)));
-                }
-                loop {
-                    let next = tokio::time::timeout_at(deadline, rx.recv()).await;
-                    let ev = match next {
-                        Ok(Some(Signal::Event(ev))) => (*ev).clone(),
-                        Ok(Some(Signal::Close(_))) | Ok(None) => {
-                            let ev = ConversationEvent::error(
-                                "unavailable",
-                                "the conversation closed before the reply ended",
-                            );
-                            return Some((
-                                Ok(sse_frame(&ev)),
-                                (rx, watch, None, first, true, unsub),
-                            ));
-                        }
-                        Err(_) => {
-                            let ev = ConversationEvent::error(
-                                "timeout",
-                                "the reply did not finish in time",
-                            );
-                            return Some((
-                                Ok(sse_frame(&ev)),
-                                (rx, watch, None, first, true, unsub),
-                            ));
-                        }
-                    };
-                    if matches!(
-                        ev,
-                        ConversationEvent::Ack { .. } | ConversationEvent::Hello { .. }
-                    ) {
-                        continue;
-                    }
-                    if watch.relevant(&ev) {
-                        let end = watch.is_end(&ev);
-                        return Some((Ok(sse_frame(&ev)), (rx, watch, None, first, end, unsub)));
-                    }
-                }
-            },
-        );
-        return Ok(HttpResponse::Ok()
-            .content_type("text/event-stream")
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .insert_header(("x-accel-buffering", "no"))
-            .streaming(stream));
+        let events = sse::reply_stream(subscription, rx, watch, first, deadline);
+        return Ok(sse::response(events));
     }
 
     let end = match finished {
@@ -422,7 +263,7 @@ pub async fn post_message(
                         && watch.relevant(&ev)
                         && watch.is_end(&ev)
                     {
-                        return Some((*ev).clone());
+                        return Some(ev);
                     }
                 }
                 None
@@ -433,14 +274,14 @@ pub async fn post_message(
                 .flatten()
         }
     };
-    unsubscribe();
+    drop(subscription);
     let Some(ConversationEvent::AssistantEnd {
         message_id,
         seq,
         text,
         usage,
         interrupted,
-    }) = end
+    }) = end.as_deref()
     else {
         return Err(ApiError::Unavailable(
             "the reply did not finish; your message is stored, fetch the messages later".into(),

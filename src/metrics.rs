@@ -304,7 +304,9 @@ impl Metrics {
                 llm_errors_total.with_label_values(&[provider, kind]);
             }
         }
-        for code in ["4001", "4004", "4008", "1011", "1012"] {
+        for code in [
+            "1002", "1009", "1011", "1012", "4001", "4003", "4004", "4008",
+        ] {
             websocket_closes_total.with_label_values(&[code]);
         }
         for outcome in ["complete", "interrupted"] {

@@ -72,14 +72,10 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        // `get_or_start` needs an actix arbiter; a drop outside one (at shutdown) skips the
-        // unsubscribe, and the closed channel is dropped on the conversation's next send anyway.
-        // do_send for the same reason: losing it only delays that clean-up.
-        if actix::Arbiter::try_current().is_some() {
-            self.registry
-                .get_or_start(self.conversation)
-                .do_send(Unsubscribe { id: self.id });
-        }
+        // Told, not asked: losing it only delays the clean-up, since the closed channel is
+        // dropped on the conversation's next send anyway.
+        self.registry
+            .tell(self.conversation, Unsubscribe { id: self.id });
     }
 }
 

@@ -167,9 +167,7 @@ impl WsSession {
     fn release(&mut self) {
         if let Some(id) = self.subscriber.take() {
             // Losing this is fine: a closed channel is dropped on the next broadcast.
-            self.registry
-                .get_or_start(self.conversation_id)
-                .do_send(Unsubscribe { id });
+            self.registry.tell(self.conversation_id, Unsubscribe { id });
         }
         // Dropping the slots sends their release to the limiter.
         self.slots = None;
@@ -324,8 +322,7 @@ impl WsSession {
     fn subscribe(&mut self, ctx: &mut Context<Self>, after: Option<i64>) {
         if let Some(old) = self.subscriber.take() {
             self.registry
-                .get_or_start(self.conversation_id)
-                .do_send(Unsubscribe { id: old });
+                .tell(self.conversation_id, Unsubscribe { id: old });
         }
         self.generation += 1;
         let generation = self.generation;
@@ -354,9 +351,7 @@ impl WsSession {
                         act.subscriber = Some(sid);
                     } else {
                         // Superseded, or the client closed while we waited: do not keep it.
-                        act.registry
-                            .get_or_start(act.conversation_id)
-                            .do_send(Unsubscribe { id: sid });
+                        act.registry.tell(act.conversation_id, Unsubscribe { id: sid });
                     }
                 }
                 Err(e) => {
@@ -433,11 +428,9 @@ impl WsSession {
             Ok(ClientFrame::Ping) => self.enqueue_frame(&Frame::Pong, ctx),
             Ok(ClientFrame::UserMessage { client_id, text }) => self.post(client_id, text, ctx),
             Ok(ClientFrame::Cancel) => {
-                // do_send: it ignores mailbox capacity, so a cancel is never refused; it is lost
-                // only if the actor is dead, and then there is no reply left to cancel.
-                self.registry
-                    .get_or_start(self.conversation_id)
-                    .do_send(CancelReply);
+                // Told, not asked: never refused for a full mailbox; lost only when the actor
+                // is gone, and then there is no reply left to cancel.
+                self.registry.tell(self.conversation_id, CancelReply);
             }
             Ok(ClientFrame::Resume { after }) => {
                 self.flush_delta(ctx);

@@ -80,6 +80,20 @@ impl ConversationRegistry {
         self.actors.forget(id, addr);
     }
 
+    /// Sends `msg` to the conversation's live actor, if there is one; nothing is started (an
+    /// unsubscribe or a cancel means nothing to a conversation that already stopped). Losing it
+    /// is fine for the messages this is for: `do_send` ignores mailbox capacity, and a stopped
+    /// actor has no subscriber or reply left to act on.
+    pub fn tell<M>(&self, id: ConversationId, msg: M)
+    where
+        M: Message<Result = ()> + Send + 'static,
+        ConversationActor: Handler<M>,
+    {
+        if let Some(addr) = self.actors.get(id) {
+            addr.do_send(msg);
+        }
+    }
+
     /// Live conversation actors.
     pub fn live(&self) -> usize {
         self.actors.len()

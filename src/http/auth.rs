@@ -168,19 +168,17 @@ pub async fn authorize_visitor(
 ) -> Result<Conversation, VisitorRefusal> {
     let id: ConversationId = raw_id.parse().map_err(|_| VisitorRefusal::NotFound)?;
     let token = token.ok_or(VisitorRefusal::MissingToken)?;
-    let (conversation, hash) = match store::conversations::get_with_token(&state.pool, id).await {
+    let access = match store::conversations::get_with_token(&state.pool, id).await {
         Err(StoreError::NotFound) => return Err(VisitorRefusal::NotFound),
         other => other?,
     };
-    if !digests_equal(&hash, &hash_key(token)) {
+    if !digests_equal(&access.token_hash, &hash_key(token)) {
         return Err(VisitorRefusal::WrongToken);
     }
     if req.headers().contains_key(header::ORIGIN) {
-        let merchant = store::merchants::get(&state.pool, conversation.merchant_id).await?;
-        check_origin(req, &merchant.allowed_origins)
-            .map_err(|_| VisitorRefusal::OriginNotAllowed)?;
+        check_origin(req, &access.allowed_origins).map_err(|_| VisitorRefusal::OriginNotAllowed)?;
     }
-    Ok(conversation)
+    Ok(access.conversation)
 }
 
 /// Compares two digests in constant time (for equal lengths).

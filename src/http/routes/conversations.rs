@@ -94,7 +94,9 @@ pub async fn open_conversation(
         .map_err(|_| ApiError::not_found("conversation"))?;
     let (merchant, _) = authenticate_secret(req).await?;
     match store::conversations::get_with_token(&state.pool, id).await {
-        Ok((c, _)) if c.merchant_id == merchant.id => Ok((c, Opener::Merchant)),
+        Ok(a) if a.conversation.merchant_id == merchant.id => {
+            Ok((a.conversation, Opener::Merchant))
+        }
         Ok(_) | Err(StoreError::NotFound) => Err(ApiError::not_found("conversation")),
         Err(e) => Err(e.into()),
     }

@@ -24,5 +24,5 @@ pub mod rows;
 pub mod writer;
 
 pub use port::PgConversationStore;
-pub use reads::{get_with_token, list_messages, reply_to};
+pub use reads::{ConversationAccess, get_with_token, list_messages, reply_to};
 pub use rows::Conversation;

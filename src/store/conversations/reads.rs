@@ -15,21 +15,42 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
-/// One conversation, with its visitor token digest (for authorisation by the caller).
+/// What authorising access to a conversation needs, read in one query.
+#[derive(Debug, Clone)]
+pub struct ConversationAccess {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Its visitor token's SHA-256 digest.
+    pub token_hash: Vec<u8>,
+    /// Its merchant's allowed browser origins (empty: any).
+    pub allowed_origins: Vec<String>,
+}
+
+/// One conversation, with its visitor token digest and its merchant's allowed origins (for
+/// authorisation by the caller), in one query.
 pub async fn get_with_token(
     pool: &PgPool,
     id: ConversationId,
-) -> Result<(Conversation, Vec<u8>), StoreError> {
+) -> Result<ConversationAccess, StoreError> {
+    let columns: Vec<String> = CONVERSATION_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect();
     let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS}, visitor_token_hash FROM conversations WHERE id = $1"
+        "SELECT {}, c.visitor_token_hash, m.allowed_origins FROM conversations c \
+         JOIN merchants m ON m.id = c.merchant_id WHERE c.id = $1",
+        columns.join(", ")
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.0)
         .fetch_optional(pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let hash: Vec<u8> = row.try_get("visitor_token_hash")?;
-    Ok((conversation_from_row(&row)?, hash))
+    Ok(ConversationAccess {
+        conversation: conversation_from_row(&row)?,
+        token_hash: row.try_get("visitor_token_hash")?,
+        allowed_origins: row.try_get("allowed_origins")?,
+    })
 }
 
 /// Messages with an event after `after` (`seq > after` or `end_seq > after`), by sequence, at

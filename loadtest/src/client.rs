@@ -1,0 +1,178 @@
+//! The client side of the wire: the [`Target`] server, HTTP clients bound to spread source
+//! addresses, merchant key and conversation creation, and the WebSocket (connect, wait for
+//! `hello`, read JSON events). Used by every scenario.
+
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// A publishable key; created with `admin_token` when absent.
+    pub publishable_key: Option<String>,
+    /// The server's admin token (to create a merchant when no key is given).
+    pub admin_token: Option<String>,
+    /// Source addresses to spread client sockets over (127.0.0.1 .. 127.0.0.N).
+    pub sources: u8,
+    /// The server's pid, to read its RSS and CPU from /proc.
+    pub server_pid: Option<u32>,
+}
+
+/// A created conversation.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    /// Its id.
+    pub id: String,
+    /// Its visitor token.
+    pub token: String,
+    /// Its WebSocket URL.
+    pub ws_url: String,
+}
+
+pub(crate) fn source(i: usize, sources: u8) -> IpAddr {
+    let n = sources.max(1) as usize;
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i % n) as u8))
+}
+
+/// Installs the TLS crypto provider reqwest needs when it is built with rustls (as it is when
+/// this crate is built together with the server); the harness itself only speaks plain HTTP.
+fn tls_ready() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub(crate) fn clients(sources: u8) -> anyhow::Result<Vec<reqwest::Client>> {
+    tls_ready();
+    (0..sources.max(1) as usize)
+        .map(|i| {
+            reqwest::Client::builder()
+                .local_address(source(i, sources))
+                .timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(64)
+                .build()
+                .context("failed to build an HTTP client")
+        })
+        .collect()
+}
+
+/// Resolves the publishable key: the given one, or a new merchant's (needs the admin token).
+pub async fn publishable_key(target: &Target) -> anyhow::Result<String> {
+    if let Some(pk) = &target.publishable_key {
+        return Ok(pk.clone());
+    }
+    let Some(admin) = &target.admin_token else {
+        bail!(
+            "give --publishable-key, or --admin-token (AGENTPAY_ADMIN_TOKEN) to create a merchant"
+        );
+    };
+    tls_ready();
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/v1/merchants", target.base_url))
+        .bearer_auth(admin)
+        .json(&json!({"name": "Load test store", "currency": "USD"}))
+        .send()
+        .await
+        .context("could not reach the server")?
+        .error_for_status()
+        .context("creating the load-test merchant failed")?
+        .json()
+        .await?;
+    body["publishable_key"]["key"]
+        .as_str()
+        .map(str::to_string)
+        .context("the merchant response has no publishable key")
+}
+
+pub(crate) async fn create_conversation(
+    client: &reqwest::Client,
+    base: &str,
+    pk: &str,
+) -> Result<Conversation, String> {
+    let res = client
+        .post(format!("{base}/v1/conversations"))
+        .bearer_auth(pk)
+        .json(&json!({}))
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                "create_timeout".to_string()
+            } else {
+                "create_connect".to_string()
+            }
+        })?;
+    if res.status().as_u16() != 201 {
+        return Err(format!("create_http_{}", res.status().as_u16()));
+    }
+    let body: Value = res.json().await.map_err(|_| "create_body".to_string())?;
+    Ok(Conversation {
+        id: body["id"].as_str().unwrap_or_default().into(),
+        token: body["visitor_token"].as_str().unwrap_or_default().into(),
+        ws_url: body["ws_url"].as_str().unwrap_or_default().into(),
+    })
+}
+
+pub(crate) type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub(crate) async fn open_ws(c: &Conversation, from: IpAddr) -> Result<Ws, String> {
+    let url = c.ws_url.replace("ws://", "");
+    let host = url.split('/').next().unwrap_or_default();
+    let addr: SocketAddr = host.parse().map_err(|_| "ws_url".to_string())?;
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|_| "socket".to_string())?;
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .map_err(|_| "bind".to_string())?;
+    let tcp = socket
+        .connect(addr)
+        .await
+        .map_err(|_| "ws_connect".to_string())?;
+    // Like a browser: small frames leave at once.
+    tcp.set_nodelay(true).map_err(|_| "nodelay".to_string())?;
+    let mut req = c
+        .ws_url
+        .as_str()
+        .into_client_request()
+        .map_err(|_| "ws_url".to_string())?;
+    let protocols = format!("agentpay.v1, {}", c.token);
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        protocols.parse().map_err(|_| "ws_token".to_string())?,
+    );
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .map_err(|_| "ws_handshake".to_string())?;
+    match next_event(&mut ws, Duration::from_secs(30)).await {
+        Ok(ev) if ev["type"] == "hello" => Ok(ws),
+        Ok(_) => Err("ws_no_hello".into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The next JSON event, answering nothing (tungstenite answers pings as it reads).
+pub(crate) async fn next_event(ws: &mut Ws, within: Duration) -> Result<Value, String> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return Err("timeout".into()),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return serde_json::from_str(&t).map_err(|_| "bad_frame".to_string());
+            }
+            Ok(Some(Ok(Message::Close(f)))) => {
+                return Err(format!(
+                    "closed_{}",
+                    f.map(|f| u16::from(f.code)).unwrap_or(0)
+                ));
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_))) | Ok(None) => return Err("ws_broken".into()),
+        }
+    }
+}

@@ -19,4 +19,4 @@ pub mod turn;
 pub use config::*;
 pub use events::{AgentEvent, HandledBy, TurnOutcome};
 pub use tools::{Tool, ToolContext, ToolOutput, Toolbox};
-pub use turn::{Turn, TurnDeps, TurnInput};
+pub use turn::{EventSink, Turn, TurnDeps, TurnInput};

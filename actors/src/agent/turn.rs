@@ -68,9 +68,29 @@ pub struct Turn {
     committed: Option<oneshot::Receiver<()>>,
 }
 
-/// Sends `ev`; false when nobody listens any more (the turn should stop).
-async fn emit(sink: &mpsc::Sender<AgentEvent>, ev: AgentEvent) -> bool {
-    sink.send(ev).await.is_ok()
+/// Where a turn's events go. The conversation actor's sink sends each event straight into its
+/// mailbox (no extra channel or task between the turn and the actor); tests collect them.
+pub trait EventSink: Send {
+    /// Delivers `ev`, waiting while the listener is busy (backpressure); false when nobody
+    /// listens any more, and the turn stops.
+    fn emit(&mut self, ev: AgentEvent) -> impl std::future::Future<Output = bool> + Send;
+}
+
+impl<S: EventSink> EventSink for &mut S {
+    fn emit(&mut self, ev: AgentEvent) -> impl std::future::Future<Output = bool> + Send {
+        (**self).emit(ev)
+    }
+}
+
+impl EventSink for mpsc::Sender<AgentEvent> {
+    async fn emit(&mut self, ev: AgentEvent) -> bool {
+        self.send(ev).await.is_ok()
+    }
+}
+
+/// Sends `ev` to `sink`.
+async fn emit<S: EventSink>(sink: &mut S, ev: AgentEvent) -> bool {
+    sink.emit(ev).await
 }
 
 impl Turn {
@@ -89,9 +109,10 @@ impl Turn {
         self
     }
 
-    /// Runs the turn, sending its events to `sink` (bounded: a slow listener slows the turn).
-    /// The last event is always [`AgentEvent::Finished`], unless the listener went away.
-    pub async fn run(self, sink: mpsc::Sender<AgentEvent>) {
+    /// Runs the turn, sending its events to `sink` (a slow listener slows the turn). The last
+    /// event is always [`AgentEvent::Finished`], unless the listener went away or the visitor's
+    /// message was not stored.
+    pub async fn run<S: EventSink>(self, mut sink: S) {
         let Turn {
             input,
             deps,
@@ -106,9 +127,9 @@ impl Turn {
             state: (state != before).then_some(state),
         };
         if input.over_budget {
-            if emit(&sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
+            if emit(&mut sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
                 let _ = emit(
-                    &sink,
+                    &mut sink,
                     finish(TurnOutcome::OverBudget, HandledBy::Rules, state),
                 )
                 .await;
@@ -130,17 +151,17 @@ impl Turn {
                 max_tokens: deps.max_tokens,
                 preferred_provider: input.preferred_provider,
             };
-            let call = match model_call(&deps, request, &sink, wrote_text).await {
+            let call = match model_call(&deps, request, &mut sink, wrote_text).await {
                 Ok(Some(call)) => call,
                 Ok(None) => return,
                 Err((e, charge)) => {
                     if let Some(charge) = charge
-                        && !emit(&sink, AgentEvent::ModelCall(charge)).await
+                        && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
                     {
                         return;
                     }
                     let _ = emit(
-                        &sink,
+                        &mut sink,
                         finish(TurnOutcome::Failed(e), HandledBy::Model, state),
                     )
                     .await;
@@ -149,13 +170,13 @@ impl Turn {
             };
             wrote_text |= !call.text.is_empty();
             if let Some(charge) = call.charge
-                && !emit(&sink, AgentEvent::ModelCall(charge)).await
+                && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
             {
                 return;
             }
             if call.tool_calls.is_empty() || !offer_tools {
                 let _ = emit(
-                    &sink,
+                    &mut sink,
                     finish(TurnOutcome::Complete, HandledBy::Model, state),
                 )
                 .await;
@@ -175,7 +196,7 @@ impl Turn {
             for tc in call.tool_calls {
                 let output = deps.tools.call(&deps.tool_context, &tc, &mut state).await;
                 for ev in output.events {
-                    if !emit(&sink, ev).await {
+                    if !emit(&mut sink, ev).await {
                         return;
                     }
                 }
@@ -214,10 +235,10 @@ struct CallResult {
 
 /// Streams one model call into `sink` (text as it comes). `Ok(None)`: the listener went away.
 /// On failure, the charge of what was already used, when the provider reported it.
-async fn model_call(
+async fn model_call<S: EventSink>(
     deps: &TurnDeps,
     request: ModelRequest,
-    sink: &mpsc::Sender<AgentEvent>,
+    sink: &mut S,
     separate: bool,
 ) -> Result<Option<CallResult>, (ModelError, Option<Charge>)> {
     let mut stream = deps.model.stream(request);

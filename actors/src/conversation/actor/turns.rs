@@ -5,7 +5,7 @@
 //! alike.
 
 use super::{ConversationActor, QueuedTurn, Reply};
-use crate::agent::{AgentEvent, ToolContext, Turn, TurnDeps, TurnInput, TurnOutcome};
+use crate::agent::{AgentEvent, EventSink, ToolContext, Turn, TurnDeps, TurnInput, TurnOutcome};
 use crate::conversation::events::ConversationEvent;
 use crate::conversation::messages::TurnEvent;
 use crate::ids::{MerchantId, MessageId};
@@ -13,15 +13,35 @@ use crate::ports::metering::{Charge, total_usage};
 use crate::ports::model::{ModelError, ModelRole, Role};
 use crate::ports::store::MessageStatus;
 use actix::prelude::*;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Stored as the reply when the model fails before producing any text.
 const MODEL_FAILURE_NOTICE: &str =
     "Sorry, the assistant could not answer just now. Please try again in a moment.";
 
-/// Events buffered between a turn and its forwarder (the actor's mailbox is the real buffer).
-const TURN_EVENT_BUFFER: usize = 8;
+/// Sends a turn's events straight into the conversation actor's mailbox.
+struct ActorSink {
+    /// The actor.
+    addr: Addr<ConversationActor>,
+    /// The reply the turn writes.
+    message_id: MessageId,
+    /// Whether the turn's final record went out.
+    finished: bool,
+}
+
+impl EventSink for ActorSink {
+    async fn emit(&mut self, event: AgentEvent) -> bool {
+        self.finished |= matches!(event, AgentEvent::Finished { .. });
+        let message_id = self.message_id;
+        // No timeout on purpose: awaiting the actor's mailbox is the backpressure that keeps a
+        // fast model from queueing without bound.
+        self.addr
+            .send(TurnEvent { message_id, event })
+            .await
+            .is_ok()
+    }
+}
 
 impl ConversationActor {
     /// Whether an injected test fault applies to `text` (never outside tests: no injector).
@@ -85,35 +105,27 @@ impl ConversationActor {
         if let Some(committed) = committed {
             turn = turn.after_commit(committed);
         }
-        let addr = ctx.address();
+        let mut sink = ActorSink {
+            addr: ctx.address(),
+            message_id,
+            finished: false,
+        };
         actix::spawn(async move {
-            let (tx, mut rx) = mpsc::channel(TURN_EVENT_BUFFER);
-            let forward = async {
-                let mut finished = false;
-                while let Some(event) = rx.recv().await {
-                    finished |= matches!(event, AgentEvent::Finished { .. });
-                    // No timeout on purpose: awaiting the actor's mailbox is the backpressure
-                    // that keeps a fast model from queueing without bound.
-                    if addr.send(TurnEvent { message_id, event }).await.is_err() {
-                        return;
-                    }
-                }
-                if !finished {
-                    // The turn stopped without a record (it found nobody listening, or its
-                    // commit never came): the actor has aborted or is aborting it; this only
-                    // matters if it has not, so the reply never hangs.
-                    let event = AgentEvent::Finished {
-                        outcome: TurnOutcome::Failed(ModelError::BrokenStream(
-                            "the turn ended without finishing".into(),
-                        )),
-                        intent: None,
-                        handled_by: crate::agent::HandledBy::Model,
-                        state: None,
-                    };
-                    let _ = addr.send(TurnEvent { message_id, event }).await;
-                }
-            };
-            futures_util::join!(turn.run(tx), forward);
+            turn.run(&mut sink).await;
+            if !sink.finished {
+                // The turn stopped without a record (it found nobody listening, or its commit
+                // never came): the actor has aborted or is aborting it; this only matters if it
+                // has not, so the reply never hangs.
+                let event = AgentEvent::Finished {
+                    outcome: TurnOutcome::Failed(ModelError::BrokenStream(
+                        "the turn ended without finishing".into(),
+                    )),
+                    intent: None,
+                    handled_by: crate::agent::HandledBy::Model,
+                    state: None,
+                };
+                let _ = sink.emit(event).await;
+            }
         })
     }
 

@@ -159,12 +159,25 @@ async fn write(
     let indexes: Vec<usize> = (0..requests.len())
         .filter(|&i| requests[i].kind() == kind)
         .collect();
-    match kind {
-        Kind::Create => create(conn, requests, &indexes, outcomes).await,
-        Kind::Append => append(conn, requests, &indexes, outcomes).await,
-        Kind::Start => start(conn, requests, &indexes, outcomes).await,
-        Kind::Finish => finish(conn, requests, &indexes, outcomes).await,
-        Kind::SaveState => save_state(conn, requests, &indexes, outcomes).await,
+    match (kind, indexes.as_slice()) {
+        // A write alone takes the scalar form of its statement (single.rs says why).
+        (Kind::Create, &[i]) => {
+            outcomes[i] = Some(super::single::create(conn, requests[i]).await?);
+            Ok(())
+        }
+        (Kind::Append, &[i]) => {
+            outcomes[i] = Some(super::single::append(conn, requests[i]).await?);
+            Ok(())
+        }
+        (Kind::Finish, &[i]) => {
+            outcomes[i] = Some(super::single::finish(conn, requests[i]).await?);
+            Ok(())
+        }
+        (Kind::Create, _) => create(conn, requests, &indexes, outcomes).await,
+        (Kind::Append, _) => append(conn, requests, &indexes, outcomes).await,
+        (Kind::Start, _) => start(conn, requests, &indexes, outcomes).await,
+        (Kind::Finish, _) => finish(conn, requests, &indexes, outcomes).await,
+        (Kind::SaveState, _) => save_state(conn, requests, &indexes, outcomes).await,
     }
 }
 

@@ -22,6 +22,7 @@
 //! same conversation row.
 
 mod batch;
+mod single;
 
 use super::rows::Conversation;
 use crate::store::StoreError;

@@ -21,21 +21,22 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A migrated database with a merchant, and a store with its own writer on it.
-struct Fixture {
+/// A migrated database with a merchant, and a store with its own writer on it (also used by
+/// the writer's tests).
+pub(crate) struct Fixture {
     /// Holds the database (dropped with it).
-    app: TestApp,
-    pool: PgPool,
-    writer: Writer,
-    store: PgConversationStore,
-    merchant: MerchantId,
+    pub(crate) app: TestApp,
+    pub(crate) pool: PgPool,
+    pub(crate) writer: Writer,
+    pub(crate) store: PgConversationStore,
+    pub(crate) merchant: MerchantId,
     /// Commits of `writer`, and the writes they stored.
-    commits: Arc<AtomicUsize>,
-    writes: Arc<AtomicUsize>,
+    pub(crate) commits: Arc<AtomicUsize>,
+    pub(crate) writes: Arc<AtomicUsize>,
 }
 
 impl Fixture {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let app = spawn_app().await;
         let merchant = app.create_merchant("State Shop", &[]).await;
         let merchant = MerchantId(merchant.id.parse().unwrap());

@@ -1,33 +1,25 @@
 //! The group-commit writer against a real Postgres: many conversations' writes committed
 //! together must give every caller exactly what a write stored alone would.
 
-use crate::helpers::spawn_app;
-use agentpay::store::writer::Writer;
-use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
+use crate::store_state::Fixture;
+use agentpay_actors::ids::{ConversationId, MessageId};
 use agentpay_actors::ports::store::{AppendOutcome, MessageStatus, PersistError};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
-use sqlx::PgPool;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 #[actix_web::test]
 async fn concurrent_writes_of_many_conversations_commit_together_with_exact_outcomes() {
-    let app = spawn_app().await;
-    let merchant = app.create_merchant("Batch store", &[]).await;
-    let merchant = MerchantId(merchant.id.parse().unwrap());
-    let pool = PgPool::connect(&app.db.url).await.unwrap();
-    let (commits, writes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (c, w) = (commits.clone(), writes.clone());
-    let writer = Writer::start(
-        pool.clone(),
-        2,
-        64,
-        Arc::new(move |n| {
-            c.fetch_add(1, Ordering::SeqCst);
-            w.fetch_add(n, Ordering::SeqCst);
-        }),
-    );
+    // `_app` keeps the test database for the whole test (dropping it drops the database).
+    let Fixture {
+        app: _app,
+        pool,
+        writer,
+        merchant,
+        commits,
+        writes,
+        ..
+    } = Fixture::new().await;
 
     // 100 new conversations at once.
     let created = join_all((0..100u8).map(|i| {

@@ -66,8 +66,9 @@ pub trait Tool: Send + Sync + 'static {
 /// The tools a turn may call, by name.
 #[derive(Clone, Default)]
 pub struct Toolbox {
-    /// In the order they are offered.
-    tools: Vec<Arc<dyn Tool>>,
+    /// In the order they are offered, each with its spec, built once here rather than on every
+    /// model call and tool lookup.
+    tools: Vec<(ToolSpec, Arc<dyn Tool>)>,
 }
 
 impl Toolbox {
@@ -85,9 +86,9 @@ impl Toolbox {
 
     /// Adds `tool` (replacing one of the same name).
     pub fn with(mut self, tool: Arc<dyn Tool>) -> Self {
-        let name = tool.spec().name;
-        self.tools.retain(|t| t.spec().name != name);
-        self.tools.push(tool);
+        let spec = tool.spec();
+        self.tools.retain(|(s, _)| s.name != spec.name);
+        self.tools.push((spec, tool));
         self
     }
 
@@ -98,7 +99,7 @@ impl Toolbox {
 
     /// The specs offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.tools.iter().map(|t| t.spec()).collect()
+        self.tools.iter().map(|(s, _)| s.clone()).collect()
     }
 
     /// Runs `call`; an unknown tool or an input that is not an object is a failed call the
@@ -109,7 +110,7 @@ impl Toolbox {
         call: &ToolCall,
         state: &mut SessionState,
     ) -> ToolOutput {
-        let Some(tool) = self.tools.iter().find(|t| t.spec().name == call.name) else {
+        let Some((_, tool)) = self.tools.iter().find(|(s, _)| s.name == call.name) else {
             return ToolOutput::error(format!("there is no tool named {:?}", call.name));
         };
         if !call.input.is_object() {

@@ -65,6 +65,21 @@ pub struct ImportArgs {
 /// `agentpay eval …`
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Intent understanding: accuracy, per-label precision/recall/F1, per-language accuracy and
+    /// the confusion matrix over JSON Lines of `{"text": "...", "intent": "<label>"}` (a `lang`
+    /// field feeds the per-language table). Offline; needs no database.
+    Intents {
+        /// Print one JSON object (`accuracy`, `per_label`, `per_language`, `confusion`, …).
+        #[arg(long)]
+        json: bool,
+        /// Let the configured `fast` model decide the messages the understanding is unsure of
+        /// (`agent.intent_threshold`), as conversations do.
+        #[arg(long)]
+        with_model: bool,
+        /// The labelled files (their messages are evaluated together).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Search relevance: nDCG@10, recall@10 and MRR over labelled queries (JSON Lines of
     /// `{"query": "...", "relevant": {"<external_id>": 0-3}}`).
     Search {
@@ -202,6 +217,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_migrated(&pool).await?;
             crate::catalog::cli::import(&pool, &config, args).await
         }
+        Some(Command::Eval(EvalCommand::Intents {
+            json,
+            with_model,
+            ref files,
+        })) => {
+            let config = load(&cli)?;
+            eval_intents(&config, files, json, with_model).await
+        }
         Some(Command::Eval(ref cmd)) => {
             let config = load(&cli)?;
             let pool = connect(&config).await?;
@@ -296,4 +319,48 @@ async fn merchant_command(pool: &sqlx::PgPool, cmd: &MerchantCommand) -> anyhow:
             Ok(())
         }
     }
+}
+
+/// `agentpay eval intents`.
+async fn eval_intents(
+    config: &LoadedConfig,
+    files: &[PathBuf],
+    json: bool,
+    with_model: bool,
+) -> anyhow::Result<()> {
+    let set = crate::intents::read_sets(files)?;
+    let understander = agentpay_actors::understanding::Understander::shared();
+    let settings = &config.settings;
+    let classifier = if with_model {
+        if !crate::llm::is_real(&settings.llm, crate::llm::Role::Fast) {
+            anyhow::bail!(
+                "--with-model needs a real model for the fast role (llm.provider, llm.chain or \
+                 llm.fast_chain other than \"simulated\")"
+            );
+        }
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::new(
+            settings.database.max_connections,
+        )?);
+        Some(crate::engine::model(
+            settings,
+            &config.secrets,
+            metrics,
+            crate::llm::Role::Fast,
+        )?)
+    } else {
+        None
+    };
+    let report = crate::intents::evaluate(
+        &understander,
+        &set,
+        classifier.as_deref(),
+        settings.agent.intent_threshold,
+    )
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::intents::table(&report));
+    }
+    Ok(())
 }

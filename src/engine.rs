@@ -1,17 +1,20 @@
 //! Builds the conversation engine from settings: the Postgres store, the model, the metrics
 //! observer, and the `ConversationRegistry` every edge (WebSocket, SSE, HTTP) talks to.
 
-use crate::config::Settings;
+use crate::config::{AgentMode, Settings};
 use crate::metrics::Metrics;
 use crate::store::agent_configs::PgAgentConfigStore;
 use crate::store::conversations::PgConversationStore;
+use crate::store::handoffs::PgSupportDesk;
 use crate::store::writer::Writer;
+use agentpay_actors::agent::RulesDeps;
 use agentpay_actors::conversation::{
     ConversationRegistry, ConversationSettings, EngineDeps, EngineObserver, PanicOnText,
 };
 use agentpay_actors::merchant::{MerchantObserver, MerchantRegistry};
 use agentpay_actors::ports::ModelClient;
 use agentpay_actors::ports::model::ModelError;
+use agentpay_actors::understanding::Understander;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +96,8 @@ pub struct EngineParts {
 /// The conversations' registry, built once at startup (outside `HttpServer::new`).
 pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegistry> {
     let c = &settings.conversation;
+    let desk = Arc::new(PgSupportDesk::new(parts.pool.clone()));
+    let fast = parts.models.fast.clone();
     let mut deps =
         EngineDeps::builder(Arc::new(PgConversationStore::new(parts.pool, parts.writer)))
             .model(parts.models.main)
@@ -109,7 +114,15 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
                 system_prompt: c.system_prompt.clone(),
                 max_reply_tokens: c.max_reply_tokens,
                 max_tool_rounds: c.max_tool_rounds,
-            });
+            })
+            .desk(desk);
+    if settings.agent.mode == AgentMode::Rules {
+        deps = deps.rules(RulesDeps {
+            understander: Understander::shared(),
+            classifier: crate::llm::is_real(&settings.llm, crate::llm::Role::Fast).then_some(fast),
+            threshold: settings.agent.intent_threshold,
+        });
+    }
     if c.fault_injection {
         // Test-only (refused in production by the configuration's validation).
         deps = deps.faults(Arc::new(PanicOnText(FAULT_PANIC_TEXT.into())));
@@ -148,6 +161,12 @@ impl EngineObserver for MetricsObserver {
     }
     fn subscriber_dropped(&self) {
         self.0.subscribers_dropped_total.inc();
+    }
+    fn turn_understood(&self, intent: &str, handled_by: &str) {
+        self.0
+            .turns_by_intent_total
+            .with_label_values(&[intent, handled_by])
+            .inc();
     }
     fn turn_finished(&self, outcome: &'static str) {
         self.0.turns_total.with_label_values(&[outcome]).inc();

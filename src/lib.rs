@@ -28,6 +28,7 @@ pub mod config;
 pub mod embed;
 pub mod engine;
 pub mod http;
+pub mod intents;
 pub mod llm;
 pub mod merchants;
 pub mod metering;

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub actor_events_total: IntCounterVec,
     /// Finished turns by outcome (`complete`, `interrupted`).
     pub turns_total: IntCounterVec,
+    /// Turns by the visitor's intent and who handled them (`rules` or `model`).
+    pub turns_by_intent_total: IntCounterVec,
     /// Subscribers dropped because their queue was full or closed.
     pub subscribers_dropped_total: prometheus::IntCounter,
     /// Open WebSocket connections.
@@ -148,6 +150,13 @@ impl Metrics {
                 "Finished conversation turns by outcome",
             ),
             &["outcome"],
+        )?;
+        let turns_by_intent_total = IntCounterVec::new(
+            Opts::new(
+                "conversation_turns_by_intent_total",
+                "Understood turns by intent and by who handled them (rules or model)",
+            ),
+            &["intent", "handled_by"],
         )?;
         let subscribers_dropped_total = prometheus::IntCounter::new(
             "conversation_subscribers_dropped_total",
@@ -312,6 +321,11 @@ impl Metrics {
         for outcome in ["complete", "interrupted"] {
             turns_total.with_label_values(&[outcome]);
         }
+        for intent in agentpay_actors::understanding::Intent::ALL {
+            for by in ["rules", "model"] {
+                turns_by_intent_total.with_label_values(&[intent.as_str(), by]);
+            }
+        }
         registry.register(Box::new(llm_cost_usd_total.clone()))?;
         registry.register(Box::new(llm_over_budget_replies_total.clone()))?;
         registry.register(Box::new(llm_errors_total.clone()))?;
@@ -331,6 +345,7 @@ impl Metrics {
         registry.register(Box::new(live_actors.clone()))?;
         registry.register(Box::new(actor_events_total.clone()))?;
         registry.register(Box::new(turns_total.clone()))?;
+        registry.register(Box::new(turns_by_intent_total.clone()))?;
         registry.register(Box::new(subscribers_dropped_total.clone()))?;
         registry.register(Box::new(websocket_connections.clone()))?;
         registry.register(Box::new(websocket_closes_total.clone()))?;
@@ -347,6 +362,7 @@ impl Metrics {
             live_actors,
             actor_events_total,
             turns_total,
+            turns_by_intent_total,
             subscribers_dropped_total,
             websocket_connections,
             websocket_closes_total,

@@ -20,6 +20,9 @@ pub struct CartLine {
     pub sku: Option<String>,
     /// The product's title (with the variant's name, when one was chosen).
     pub title: String,
+    /// The chosen variant's attribute values ("M / black"), when the product has variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Units.
     pub quantity: u32,
     /// The catalog's price of one unit when the line was added or last checked.
@@ -174,6 +177,7 @@ mod tests {
             external_id: id.into(),
             sku: sku.map(Into::into),
             title: id.to_uppercase(),
+            variant: None,
             quantity: qty,
             unit_price: Money {
                 amount_minor: cents,

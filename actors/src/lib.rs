@@ -33,6 +33,7 @@ pub mod model;
 pub mod money;
 pub mod ports;
 pub mod ratelimit;
+pub mod understanding;
 
 #[cfg(test)]
 pub(crate) mod memory;

@@ -123,6 +123,7 @@ impl ConversationStore for MemoryStore {
                 usage: None,
                 agent_version: None,
                 created_at: chrono::Utc::now(),
+                meta: Default::default(),
             });
             AppendOutcome::Stored {
                 seq: c.last_seq,
@@ -183,6 +184,7 @@ impl ConversationStore for MemoryStore {
                 usage: None,
                 agent_version,
                 created_at: chrono::Utc::now(),
+                meta: Default::default(),
             });
             c.last_seq
         });
@@ -193,15 +195,20 @@ impl ConversationStore for MemoryStore {
         &self,
         id: ConversationId,
         message_id: MessageId,
-        text: String,
-        status: MessageStatus,
-        charges: Vec<crate::ports::metering::Charge>,
-        state: Option<crate::conversation::SessionState>,
+        end: ReplyEnd,
     ) -> PortFuture<Result<i64, PersistError>> {
+        let ReplyEnd {
+            text,
+            status,
+            charges,
+            state,
+            meta,
+        } = end;
         let res = self.write(id, |c| {
             c.last_seq += 1;
             let seq = c.last_seq;
             if let Some(m) = c.messages.iter_mut().find(|m| m.id == message_id) {
+                m.meta = meta;
                 m.text = text;
                 m.status = status;
                 m.usage = crate::ports::metering::total_usage(&charges);
@@ -280,5 +287,182 @@ impl crate::merchant::AgentConfigStore for MemoryAgentStore {
                 config: crate::agent::AgentConfig::default(),
             });
         Box::pin(async move { Ok(s) })
+    }
+}
+
+/// The development catalog (`data/catalog/dev-catalog.json`) in memory, for one merchant: a
+/// naive word-match search (title, tags, category, description; words matched without a plural
+/// `s`) with the price and attribute filters, and product details. Enough to test the
+/// agent's behaviour without Postgres; the real ranking is tested in `agentpay`.
+pub struct MemoryCatalog {
+    pub merchant: MerchantId,
+    products: Vec<crate::ports::ProductDetail>,
+}
+
+impl MemoryCatalog {
+    pub fn dev(merchant: MerchantId) -> Self {
+        let raw: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../data/catalog/dev-catalog.json")).unwrap();
+        let usd: crate::Currency = "USD".parse().unwrap();
+        let money = |a: i64| crate::Money {
+            amount_minor: a,
+            currency: usd,
+        };
+        let products = raw
+            .iter()
+            .filter(|p| p["active"].as_bool().unwrap_or(true))
+            .map(|p| {
+                let price = p["price"].as_i64().unwrap();
+                let strings = |v: &serde_json::Value| -> Vec<String> {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let variants: Vec<crate::ports::VariantDetail> = p["variants"]
+                    .as_array()
+                    .map(|vs| {
+                        vs.iter()
+                            .map(|v| crate::ports::VariantDetail {
+                                sku: v["sku"].as_str().unwrap().into(),
+                                attributes: serde_json::from_value(v["attributes"].clone())
+                                    .unwrap_or_default(),
+                                price: money(v["price"].as_i64().unwrap_or(price)),
+                                stock: v["stock"].as_i64().map(|s| s as i32),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let stock = p["stock"].as_i64().map(|s| s as i32);
+                crate::ports::ProductDetail {
+                    hit: crate::ports::ProductHit {
+                        external_id: p["external_id"].as_str().unwrap().into(),
+                        title: p["title"].as_str().unwrap().into(),
+                        brand: p["brand"].as_str().map(String::from),
+                        category: p["category"]
+                            .as_str()
+                            .unwrap_or("")
+                            .split(" > ")
+                            .map(String::from)
+                            .collect(),
+                        price: money(price),
+                        compare_at_price: p["compare_at_price"].as_i64().map(money),
+                        stock,
+                        in_stock: p["in_stock"]
+                            .as_bool()
+                            .unwrap_or(stock.is_none_or(|s| s > 0)),
+                        url: p["url"].as_str().map(String::from),
+                        image_url: strings(&p["image_urls"]).into_iter().next(),
+                        score: 0.0,
+                    },
+                    description: p["description"].as_str().unwrap_or("").into(),
+                    tags: strings(&p["tags"]),
+                    attributes: serde_json::from_value(p["attributes"].clone()).unwrap_or_default(),
+                    variants,
+                }
+            })
+            .collect();
+        Self { merchant, products }
+    }
+
+    /// Changes a product's price (a catalog update).
+    pub fn reprice(&mut self, external_id: &str, amount_minor: i64) {
+        for p in &mut self.products {
+            if p.hit.external_id == external_id {
+                p.hit.price.amount_minor = amount_minor;
+                for v in &mut p.variants {
+                    v.price.amount_minor = amount_minor;
+                }
+            }
+        }
+    }
+
+    /// Stops selling a product.
+    pub fn remove(&mut self, external_id: &str) {
+        self.products.retain(|p| p.hit.external_id != external_id);
+    }
+}
+
+impl crate::ports::CatalogSearch for MemoryCatalog {
+    fn search(
+        &self,
+        merchant: MerchantId,
+        query: crate::ports::SearchQuery,
+    ) -> PortFuture<Result<Vec<crate::ports::ProductHit>, crate::ports::SearchError>> {
+        let stem = |w: &str| {
+            let w = w.to_lowercase();
+            w.strip_suffix('s').map(String::from).unwrap_or(w)
+        };
+        let words: Vec<String> = query
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+            .map(stem)
+            .collect();
+        let f = &query.filters;
+        let mut scored: Vec<(usize, &crate::ports::ProductDetail)> = self
+            .products
+            .iter()
+            .filter(|_| merchant == self.merchant)
+            .filter(|p| f.max_price.is_none_or(|m| p.hit.price.amount_minor <= m))
+            .filter(|p| f.min_price.is_none_or(|m| p.hit.price.amount_minor >= m))
+            .filter(|p| {
+                f.attributes.iter().all(|(k, v)| {
+                    p.variants.iter().any(|var| {
+                        var.attributes
+                            .get(k)
+                            .is_some_and(|x| x.eq_ignore_ascii_case(v))
+                    })
+                })
+            })
+            .map(|p| {
+                let hay = format!(
+                    "{} {} {} {}",
+                    p.hit.title,
+                    p.tags.join(" "),
+                    p.hit.category.join(" "),
+                    p.description
+                );
+                let hay: Vec<String> = hay
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(stem)
+                    .collect();
+                let title: Vec<String> = p
+                    .hit
+                    .title
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(stem)
+                    .collect();
+                let score = words
+                    .iter()
+                    .map(|w| usize::from(hay.contains(w)) + 2 * usize::from(title.contains(w)))
+                    .sum();
+                (score, p)
+            })
+            .filter(|(s, _)| *s > 0)
+            .collect();
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let hits = scored
+            .into_iter()
+            .take(query.limit)
+            .map(|(_, p)| p.hit.clone())
+            .collect();
+        Box::pin(async move { Ok(hits) })
+    }
+
+    fn product(
+        &self,
+        merchant: MerchantId,
+        external_id: String,
+    ) -> PortFuture<Result<Option<crate::ports::ProductDetail>, crate::ports::SearchError>> {
+        let found = self
+            .products
+            .iter()
+            .find(|p| merchant == self.merchant && p.hit.external_id == external_id)
+            .cloned();
+        Box::pin(async move { Ok(found) })
     }
 }

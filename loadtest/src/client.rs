@@ -63,6 +63,15 @@ pub(crate) fn clients(sources: u8) -> anyhow::Result<Vec<reqwest::Client>> {
 
 /// Resolves the publishable key: the given one, or a new merchant's (needs the admin token).
 pub async fn publishable_key(target: &Target) -> anyhow::Result<String> {
+    merchant(target, None).await
+}
+
+/// Like [`publishable_key`]; a new merchant gets the products of `catalog` (a JSON array file,
+/// such as data/catalog/dev-catalog.json) imported first.
+pub async fn merchant(
+    target: &Target,
+    catalog: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
     if let Some(pk) = &target.publishable_key {
         return Ok(pk.clone());
     }
@@ -83,6 +92,26 @@ pub async fn publishable_key(target: &Target) -> anyhow::Result<String> {
         .context("creating the load-test merchant failed")?
         .json()
         .await?;
+    if let Some(file) = catalog {
+        let sk = body["secret_key"]["key"]
+            .as_str()
+            .context("the merchant response has no secret key")?;
+        let products = std::fs::read(file)
+            .with_context(|| format!("cannot read the catalog {}", file.display()))?;
+        reqwest::Client::new()
+            .post(format!(
+                "{}/v1/products/import?policy=atomic",
+                target.base_url
+            ))
+            .bearer_auth(sk)
+            .header("content-type", "application/json")
+            .body(products)
+            .send()
+            .await
+            .context("could not reach the server")?
+            .error_for_status()
+            .context("importing the catalog failed")?;
+    }
     body["publishable_key"]["key"]
         .as_str()
         .map(str::to_string)

@@ -26,6 +26,6 @@ pub use client::{Conversation, Target, publishable_key};
 pub use report::{Latency, Report};
 pub use sampler::{ServerUsage, read_proc};
 pub use scenarios::{
-    ChatOptions, ConnectionsOptions, HttpOptions, SearchOptions, run_chat, run_connections,
-    run_http, run_search,
+    ChatOptions, ConnectionsOptions, HttpOptions, ScriptTurn, SearchOptions, Session, read_script,
+    run_chat, run_connections, run_http, run_search,
 };

@@ -79,6 +79,15 @@ enum Scenario {
         /// engine-added time to first token.
         #[arg(long)]
         model_ttft_ms: Option<u64>,
+        /// Scripted shopping sessions (data/scripts/sessions.json): conversation n plays session
+        /// n mod their count, turn by turn (--messages is ignored), and the report adds the
+        /// share of turns handled without a model and the expectations met.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Products imported into the merchant the run creates (with --admin-token), such as
+        /// data/catalog/dev-catalog.json; scripted sessions need a catalog.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
     /// Closed-loop catalog searches with a merchant's secret key; reports search latency.
     Search {
@@ -151,21 +160,28 @@ async fn main() -> ExitCode {
             think_jitter,
             ramp_per_sec,
             model_ttft_ms,
-        } => {
-            run_chat(
-                &target,
-                &ChatOptions {
-                    conversations,
-                    messages,
-                    think: Duration::from_millis(think_ms),
-                    think_jitter,
-                    ramp_per_sec,
-                    model_ttft: model_ttft_ms.map(Duration::from_millis),
-                    quiet: cli.quiet,
-                },
-            )
-            .await
-        }
+            script,
+            catalog,
+        } => match script.map(|p| read_script(&p)).transpose() {
+            Err(e) => Err(e),
+            Ok(script) => {
+                run_chat(
+                    &target,
+                    &ChatOptions {
+                        script,
+                        catalog,
+                        conversations,
+                        messages,
+                        think: Duration::from_millis(think_ms),
+                        think_jitter,
+                        ramp_per_sec,
+                        model_ttft: model_ttft_ms.map(Duration::from_millis),
+                        quiet: cli.quiet,
+                    },
+                )
+                .await
+            }
+        },
         Scenario::Search {
             secret_key,
             queries,

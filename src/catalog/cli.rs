@@ -263,6 +263,9 @@ pub async fn eval(pool: &PgPool, config: &LoadedConfig, cmd: &EvalCommand) -> an
             }
             Ok(())
         }
+        EvalCommand::Intents { .. } => {
+            bail!("intents are evaluated without a database (`agentpay eval intents`)")
+        }
         EvalCommand::Recall {
             merchant,
             k,

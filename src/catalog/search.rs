@@ -10,7 +10,8 @@ use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::store::products::{self, StoredProduct, VectorQuery};
 use agentpay_actors::ports::{
-    CatalogSearch, Embedder, PortFuture, ProductHit, SearchError, SearchMode, SearchQuery,
+    CatalogSearch, Embedder, PortFuture, ProductDetail, ProductHit, SearchError, SearchMode,
+    SearchQuery, VariantDetail,
 };
 use agentpay_actors::{Currency, MerchantId, Money};
 use sqlx::PgPool;
@@ -281,6 +282,45 @@ impl CatalogSearch for PgCatalogSearch {
     ) -> PortFuture<Result<Vec<ProductHit>, SearchError>> {
         let this = self.clone();
         Box::pin(async move { this.run(merchant, query).await })
+    }
+
+    fn product(
+        &self,
+        merchant: MerchantId,
+        external_id: String,
+    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>> {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let stored = products::get(&pool, merchant, &external_id)
+                .await
+                .map_err(unavailable)?;
+            Ok(stored.filter(|p| p.product.active).map(detail))
+        })
+    }
+}
+
+/// A stored product as the agent sees it: variants priced (their own price or the product's).
+fn detail(p: StoredProduct) -> ProductDetail {
+    let product = p.product.clone();
+    let money = |amount_minor| Money {
+        amount_minor,
+        currency: product.currency,
+    };
+    ProductDetail {
+        description: product.description.clone(),
+        tags: product.tags.clone(),
+        attributes: product.attributes.clone(),
+        variants: product
+            .variants
+            .iter()
+            .map(|v| VariantDetail {
+                sku: v.sku.clone(),
+                attributes: v.attributes.clone(),
+                price: money(v.price.unwrap_or(product.price_minor)),
+                stock: v.stock,
+            })
+            .collect(),
+        hit: hit(p, 0.0),
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Conversation engine.
     pub conversation: ConversationConfig,
+    /// How turns are answered.
+    pub agent: AgentSettings,
     /// WebSocket connections.
     pub websocket: WebSocketSettings,
     /// Model providers.
@@ -125,6 +127,28 @@ pub struct RateLimitSettings {
     pub sweep_interval_secs: u64,
     /// Check timeout in milliseconds.
     pub check_timeout_ms: u64,
+}
+
+/// `[agent]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    /// `rules` or `model`.
+    pub mode: AgentMode,
+    /// Below this confidence (0 to 1), the `fast` model decides a message's intent when a
+    /// real model is configured.
+    pub intent_threshold: f32,
+}
+
+/// How turns are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentMode {
+    /// The local understanding and the offline agent answer (the `fast` model decides unsure
+    /// messages when a real model is configured).
+    Rules,
+    /// Every turn goes to the `main` model with the shopping tools.
+    Model,
 }
 
 /// `[conversation]`

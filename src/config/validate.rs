@@ -7,6 +7,9 @@ use anyhow::{anyhow, bail};
 impl Settings {
     /// Checks values serde cannot: ranges and relations between keys.
     pub(super) fn validate(&self) -> anyhow::Result<()> {
+        if !(0.0..=1.0).contains(&self.agent.intent_threshold) {
+            bail!("configuration key `agent.intent_threshold` must be between 0 and 1");
+        }
         if self.conversation.max_tool_rounds > 10 {
             bail!("configuration key `conversation.max_tool_rounds` must be at most 10");
         }

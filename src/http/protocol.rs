@@ -23,6 +23,28 @@ pub enum ClientFrame {
         /// Last sequence number the client saw.
         after: i64,
     },
+    /// Put a product in the cart (the widget's "add to cart" button).
+    CartAdd {
+        /// The product.
+        external_id: String,
+        /// Units (1 to 99; default 1).
+        quantity: u32,
+        /// The variant's SKU.
+        sku: Option<String>,
+        /// A size, when the variant is chosen by size.
+        size: Option<String>,
+        /// A colour, when the variant is chosen by colour.
+        color: Option<String>,
+    },
+    /// Take a product (or some units of it) out of the cart.
+    CartRemove {
+        /// The product.
+        external_id: String,
+        /// The variant's SKU (any variant of the product when absent).
+        sku: Option<String>,
+        /// Units to remove; the whole line when absent.
+        quantity: Option<u32>,
+    },
 }
 
 /// A refused frame: the `error` event's code and message.
@@ -100,6 +122,59 @@ struct UserMessageBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct CartAddBody {
+    #[serde(rename = "type")]
+    _type: String,
+    external_id: String,
+    #[serde(default)]
+    quantity: Option<u32>,
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default)]
+    size: Option<String>,
+    #[serde(default)]
+    color: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CartRemoveBody {
+    #[serde(rename = "type")]
+    _type: String,
+    external_id: String,
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default)]
+    quantity: Option<u32>,
+}
+
+/// Checks a cart frame's product id, optional short texts and quantity.
+fn validate_cart_fields(
+    kind: &str,
+    external_id: &str,
+    texts: &[(&str, &Option<String>)],
+    quantity: Option<u32>,
+) -> Result<(), FrameError> {
+    let bad = |m: String| FrameError::new("invalid_message", format!("{kind}: {m}"));
+    if external_id.trim().is_empty() || external_id.len() > 200 {
+        return Err(bad("external_id must be 1 to 200 bytes".into()));
+    }
+    for (name, value) in texts {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.trim().is_empty() || v.len() > 100)
+        {
+            return Err(bad(format!("{name} must be 1 to 100 bytes")));
+        }
+    }
+    if quantity.is_some_and(|q| !(1..=99).contains(&q)) {
+        return Err(bad("quantity must be from 1 to 99".into()));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ResumeBody {
     #[serde(rename = "type")]
     _type: String,
@@ -144,9 +219,37 @@ pub fn parse_client_frame(raw: &str, limits: MessageLimits) -> Result<ClientFram
         }
         "cancel" => Ok(ClientFrame::Cancel),
         "ping" => Ok(ClientFrame::Ping),
+        "cart_add" => {
+            let b: CartAddBody = serde_json::from_value(value.clone()).map_err(field_error)?;
+            validate_cart_fields(
+                kind,
+                &b.external_id,
+                &[("sku", &b.sku), ("size", &b.size), ("color", &b.color)],
+                b.quantity,
+            )?;
+            Ok(ClientFrame::CartAdd {
+                external_id: b.external_id,
+                quantity: b.quantity.unwrap_or(1),
+                sku: b.sku,
+                size: b.size,
+                color: b.color,
+            })
+        }
+        "cart_remove" => {
+            let b: CartRemoveBody = serde_json::from_value(value.clone()).map_err(field_error)?;
+            validate_cart_fields(kind, &b.external_id, &[("sku", &b.sku)], b.quantity)?;
+            Ok(ClientFrame::CartRemove {
+                external_id: b.external_id,
+                sku: b.sku,
+                quantity: b.quantity,
+            })
+        }
         other => Err(FrameError::new(
             "unknown_type",
-            format!("unknown frame type {other:?}; expected user_message, cancel, ping or resume"),
+            format!(
+                "unknown frame type {other:?}; expected user_message, cancel, ping, resume, \
+                 cart_add or cart_remove"
+            ),
         )),
     }
 }

@@ -109,9 +109,12 @@ impl ReplyWatch {
                 true
             }
             ConversationEvent::Delta { message_id, .. }
+            | ConversationEvent::Products { message_id, .. }
             | ConversationEvent::AssistantEnd { message_id, .. } => {
                 Some(*message_id) == self.message_id
             }
+            // A cart change while our reply runs is our turn's.
+            ConversationEvent::Cart { .. } => self.message_id.is_some(),
             ConversationEvent::Ack { seq, .. } | ConversationEvent::UserMessage { seq, .. } => {
                 *seq == self.user_seq
             }

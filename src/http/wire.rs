@@ -6,10 +6,116 @@
 //! Frames borrow from the event they describe: an event shared by every subscriber is
 //! serialized without being copied first.
 
+use agentpay_actors::Money;
+use agentpay_actors::agent::shop::Card;
+use agentpay_actors::cart::CartLine;
 use agentpay_actors::conversation::{CloseCause, ConversationEvent};
 use agentpay_actors::ids::{ConversationId, MessageId};
-use agentpay_actors::ports::Usage;
+use agentpay_actors::ports::{Usage, VariantDetail};
 use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A product card on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductItem<'a> {
+    /// The merchant's id for it.
+    pub external_id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Brand.
+    pub brand: Option<&'a str>,
+    /// The catalog's price (the matched variant's when there is one).
+    pub price: Money,
+    /// The "was" price, when discounted.
+    pub compare_at_price: Option<Money>,
+    /// Whether it can be bought now.
+    pub in_stock: bool,
+    /// The product page.
+    pub url: Option<&'a str>,
+    /// The main image.
+    pub image_url: Option<&'a str>,
+    /// The variant matching the size or colour asked for, when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<VariantItem<'a>>,
+}
+
+/// A product's variant on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VariantItem<'a> {
+    /// Its SKU.
+    pub sku: &'a str,
+    /// What distinguishes it (`size`, `color`).
+    pub attributes: &'a BTreeMap<String, String>,
+    /// Its price.
+    pub price: Money,
+    /// Whether it can be bought now.
+    pub in_stock: bool,
+}
+
+impl<'a> From<&'a VariantDetail> for VariantItem<'a> {
+    fn from(v: &'a VariantDetail) -> Self {
+        Self {
+            sku: &v.sku,
+            attributes: &v.attributes,
+            price: v.price,
+            in_stock: v.available(),
+        }
+    }
+}
+
+impl<'a> From<&'a Card> for ProductItem<'a> {
+    fn from(c: &'a Card) -> Self {
+        let h = &c.hit;
+        Self {
+            external_id: &h.external_id,
+            title: &h.title,
+            brand: h.brand.as_deref(),
+            price: c.variant.as_ref().map_or(h.price, |v| v.price),
+            compare_at_price: h.compare_at_price,
+            in_stock: c
+                .variant
+                .as_ref()
+                .map_or(h.in_stock, VariantDetail::available),
+            url: h.url.as_deref(),
+            image_url: h.image_url.as_deref(),
+            variant: c.variant.as_ref().map(VariantItem::from),
+        }
+    }
+}
+
+/// A cart line on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartItem<'a> {
+    /// The product.
+    pub external_id: &'a str,
+    /// The variant's SKU, when it has variants.
+    pub sku: Option<&'a str>,
+    /// The product's title.
+    pub title: &'a str,
+    /// The variant's attribute values ("M / black").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<&'a str>,
+    /// Units.
+    pub quantity: u32,
+    /// The catalog's unit price.
+    pub unit_price: Money,
+    /// `unit_price × quantity`.
+    pub line_total: Option<Money>,
+}
+
+impl<'a> From<&'a CartLine> for CartItem<'a> {
+    fn from(l: &'a CartLine) -> Self {
+        Self {
+            external_id: &l.external_id,
+            sku: l.sku.as_deref(),
+            title: &l.title,
+            variant: l.variant.as_deref(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            line_total: l.line_total(),
+        }
+    }
+}
 
 /// The protocol version spoken by the WebSocket and SSE edges.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -114,6 +220,28 @@ pub enum Frame<'a> {
         usage: Option<Usage>,
         /// True when the reply was cut short.
         interrupted: bool,
+        /// The visitor's intent (one of the 18 labels), when the turn understood it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        intent: Option<&'a str>,
+        /// `rules` or `model`: who decided the reply.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        handled_by: Option<&'a str>,
+    },
+    /// Product cards the reply shows, best first.
+    Products {
+        /// The reply's id.
+        message_id: MessageId,
+        /// The products.
+        items: Vec<ProductItem<'a>>,
+    },
+    /// The whole cart.
+    Cart {
+        /// Its lines.
+        items: Vec<CartItem<'a>>,
+        /// The sum of the lines; absent when the cart is empty.
+        total: Option<Money>,
+        /// Units in the cart.
+        item_count: u32,
     },
     /// Something went wrong; the connection stays usable.
     Error {
@@ -183,12 +311,25 @@ impl<'a> From<&'a ConversationEvent> for Frame<'a> {
                 text,
                 usage,
                 interrupted,
+                intent,
+                handled_by,
             } => Frame::AssistantEnd {
                 message_id: *message_id,
                 seq: *seq,
                 text,
                 usage: *usage,
                 interrupted: *interrupted,
+                intent: intent.as_deref(),
+                handled_by: handled_by.as_deref(),
+            },
+            ConversationEvent::Products { message_id, items } => Frame::Products {
+                message_id: *message_id,
+                items: items.iter().map(ProductItem::from).collect(),
+            },
+            ConversationEvent::Cart { cart } => Frame::Cart {
+                items: cart.lines.iter().map(CartItem::from).collect(),
+                total: cart.total(),
+                item_count: cart.lines.iter().map(|l| l.quantity).sum(),
             },
             ConversationEvent::Error { code, message } => Frame::Error {
                 code,
@@ -218,6 +359,8 @@ impl Frame<'_> {
             Self::AssistantStart { .. } => "assistant_start",
             Self::Delta { .. } => "delta",
             Self::AssistantEnd { .. } => "assistant_end",
+            Self::Products { .. } => "products",
+            Self::Cart { .. } => "cart",
             Self::Error { .. } => "error",
             Self::Pong => "pong",
         }

@@ -30,9 +30,11 @@ use super::wire::{Frame, SUBPROTOCOL, close, close_for};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
+use agentpay_actors::agent::shop::{AddRefusal, AddRequest, RemoveRequest};
 use agentpay_actors::conversation::{
-    AskError, CancelReply, ConversationError, ConversationEvent, ConversationRegistry,
-    PostUserMessage, Signal, Subscribe, SubscriberId, Unsubscribe,
+    AskError, CancelReply, CartChangeError, CartOp, ChangeCart, ConversationError,
+    ConversationEvent, ConversationRegistry, PostUserMessage, Signal, Subscribe, SubscriberId,
+    Unsubscribe,
 };
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use futures_util::StreamExt;
@@ -437,7 +439,57 @@ impl WsSession {
                 self.last_seq = Some(after);
                 self.subscribe(ctx, Some(after));
             }
+            Ok(ClientFrame::CartAdd {
+                external_id,
+                quantity,
+                sku,
+                size,
+                color,
+            }) => self.change_cart(
+                CartOp::Add(AddRequest {
+                    external_id,
+                    quantity,
+                    sku,
+                    size: size.map(|s| s.to_uppercase()),
+                    colour: color.map(|c| c.to_lowercase()),
+                    set: false,
+                }),
+                ctx,
+            ),
+            Ok(ClientFrame::CartRemove {
+                external_id,
+                sku,
+                quantity,
+            }) => self.change_cart(
+                CartOp::Remove(RemoveRequest {
+                    external_id: Some(external_id),
+                    sku,
+                    quantity,
+                    keep: None,
+                    all: false,
+                }),
+                ctx,
+            ),
         }
+    }
+
+    /// Applies a cart frame; the new cart reaches every subscriber as a `cart` event, a refusal
+    /// only this connection as an `error`.
+    fn change_cart(&mut self, op: CartOp, ctx: &mut Context<Self>) {
+        let registry = self.registry.clone();
+        let id = self.conversation_id;
+        let fut = async move { registry.ask(id, || ChangeCart { op: op.clone() }).await };
+        ctx.spawn(fut.into_actor(self).map(|res, act, ctx| {
+            let (code, message) = match res {
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => cart_refusal(e),
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    (e.code(), e.to_string())
+                }
+            };
+            act.send_error(code, &message, ctx);
+        }));
     }
 }
 
@@ -680,4 +732,39 @@ pub async fn conversation_ws(
         }
     });
     Ok(response)
+}
+
+/// The `error` frame's code and message for a refused cart change.
+fn cart_refusal(e: CartChangeError) -> (&'static str, String) {
+    match e {
+        CartChangeError::Busy => (
+            "busy",
+            "the assistant is answering; change the cart when its reply ends".into(),
+        ),
+        CartChangeError::NotInCart => ("not_in_cart", "that product is not in the cart".into()),
+        CartChangeError::Refused(r) => match r {
+            AddRefusal::NotFound => ("product_not_found", "this store has no such product".into()),
+            AddRefusal::NeedsVariant {
+                dimension, options, ..
+            } => (
+                "variant_required",
+                format!("choose a {dimension}: {}", options.join(", ")),
+            ),
+            AddRefusal::NoSuchVariant {
+                wanted, options, ..
+            } => (
+                "variant_not_found",
+                format!("no variant {wanted:?}; available: {}", options.join(", ")),
+            ),
+            AddRefusal::OutOfStock { title } => {
+                ("out_of_stock", format!("{title} is out of stock"))
+            }
+            AddRefusal::NotEnoughStock { title, available } => (
+                "insufficient_stock",
+                format!("only {available} of {title} in stock"),
+            ),
+            AddRefusal::Cart { message } => ("cart_limit", message),
+            AddRefusal::Unavailable { message } => ("unavailable", message),
+        },
+    }
 }

@@ -87,6 +87,22 @@ pub fn provider(
     })
 }
 
+/// The providers `role` tries, in order.
+pub fn chain(settings: &LlmSettings, role: Role) -> Vec<LlmProvider> {
+    match role {
+        Role::Fast if !settings.fast_chain.is_empty() => settings.fast_chain.clone(),
+        _ if !settings.chain.is_empty() => settings.chain.clone(),
+        _ => vec![settings.provider],
+    }
+}
+
+/// Whether `role` has a real model (any provider but the simulated one).
+pub fn is_real(settings: &LlmSettings, role: Role) -> bool {
+    chain(settings, role)
+        .iter()
+        .any(|p| *p != LlmProvider::Simulated)
+}
+
 /// The model for `role`: its chain (`llm.chain`, or `llm.fast_chain` for the fast role when
 /// set), else `llm.provider`, either way with retries and a circuit breaker per provider.
 pub fn build(
@@ -95,11 +111,7 @@ pub fn build(
     observer: Arc<dyn ChainObserver>,
     role: Role,
 ) -> anyhow::Result<Arc<dyn ModelClient>> {
-    let names = match role {
-        Role::Fast if !settings.fast_chain.is_empty() => settings.fast_chain.clone(),
-        _ if !settings.chain.is_empty() => settings.chain.clone(),
-        _ => vec![settings.provider],
-    };
+    let names = chain(settings, role);
     if names == [LlmProvider::Simulated] {
         // Nothing to retry or fall back to: the simulated model never fails.
         return provider(LlmProvider::Simulated, role, settings, secrets);

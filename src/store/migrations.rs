@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "session state and model calls",
         include_str!("../../migrations/0006_session_state_and_model_calls.sql"),
     ),
+    (
+        7,
+        "reply meta and handoffs",
+        include_str!("../../migrations/0007_reply_meta_and_handoffs.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

@@ -70,7 +70,19 @@ async fn a_models_catalog_search_is_answered_from_the_merchants_own_catalog_and_
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(tools, ["search_products", "view_cart"]);
+    assert_eq!(
+        tools,
+        [
+            "search_products",
+            "get_product",
+            "add_to_cart",
+            "remove_from_cart",
+            "view_cart",
+            "start_checkout",
+            "order_status",
+            "request_human"
+        ]
+    );
     let messages = seen[1].body["messages"].as_array().unwrap();
     let n = messages.len();
     assert_eq!(messages[n - 2]["role"], "assistant");
@@ -107,4 +119,62 @@ async fn a_models_catalog_search_is_answered_from_the_merchants_own_catalog_and_
             .unwrap();
     assert_eq!(state["last_shown"][0]["external_id"], "TENT-2P", "{state}");
     assert_eq!(state["last_shown"][0]["price"]["amount_minor"], 24_900);
+}
+
+#[actix_web::test]
+async fn an_unsure_message_is_decided_by_the_fast_model_and_metered() {
+    let fake = FakeLlm::start().await;
+    let url = fake.base_url.clone();
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__AGENT__MODE".into(), "rules".into());
+        // Every message counts as unsure, so the classifier path is taken.
+        env.insert("AGENTPAY__AGENT__INTENT_THRESHOLD".into(), "1.0".into());
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "anthropic".into());
+        env.insert("AGENTPAY__LLM__ANTHROPIC__BASE_URL".into(), url);
+        env.insert("ANTHROPIC_API_KEY".into(), "sk-ant-intents".into());
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+    })
+    .await;
+    // The fast model answers with a label (and one that is not a label: the local guess
+    // stands, still metered).
+    fake.then(Reply::sse(&anthropic_text(&["human_", "handoff"]), 9));
+    fake.then(Reply::sse(
+        &anthropic_text(&["I think it is a greeting"]),
+        9,
+    ));
+    let shop = app.create_merchant("Shop", &[]).await;
+    let c = app.create_conversation(&shop.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    ws.say("u-1", "hmm so about that").await;
+    let end = ws.until("assistant_end").await.pop().unwrap();
+    assert_eq!(end["intent"], "human_handoff", "{end}");
+    assert_eq!(end["handled_by"], "model");
+    assert!(end["usage"]["output_tokens"].as_u64().unwrap() > 0, "{end}");
+    ws.say("u-2", "hello there!").await;
+    let end = ws.until("assistant_end").await.pop().unwrap();
+    assert_eq!(end["intent"], "greeting", "{end}");
+    assert_eq!(end["handled_by"], "rules");
+
+    // The call was constrained: one short answer, no tools, the labels in the instruction.
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    let body = &seen[0].body;
+    assert!(
+        body["tools"].as_array().is_none_or(|t| t.is_empty()),
+        "{body}"
+    );
+    assert!(body["max_tokens"].as_u64().unwrap() <= 8);
+    let system = body["system"].to_string();
+    assert!(system.contains("product_search") && system.contains("human_handoff"));
+    assert!(
+        body["messages"].to_string().contains("hmm so about that"),
+        "{body}"
+    );
+    let mut db = app.db.connect().await;
+    let calls: i64 = sqlx::query_scalar("SELECT count(*) FROM model_calls")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(calls, 2);
 }

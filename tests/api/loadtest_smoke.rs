@@ -32,6 +32,8 @@ async fn a_short_load_run_completes_without_errors() {
             ramp_per_sec: 1000,
             model_ttft: Some(Duration::from_millis(20)),
             quiet: true,
+            script: None,
+            catalog: None,
         },
     )
     .await

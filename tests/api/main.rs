@@ -21,6 +21,7 @@ mod loadtest_smoke;
 mod merchants;
 mod readiness;
 mod restart;
+mod shopping;
 mod store_state;
 mod writer;
 mod ws_client;

@@ -12,7 +12,7 @@ use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use agentpay_actors::ports::metering::Charge;
 use agentpay_actors::ports::model::Usage;
 use agentpay_actors::ports::store::{
-    AppendOutcome, ConversationStore, MessageStatus, PersistError,
+    AppendOutcome, ConversationStore, MessageStatus, PersistError, ReplyEnd,
 };
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, join_all};
@@ -189,10 +189,13 @@ async fn a_state_stored_with_a_reply_end_is_loaded_by_a_restarted_store() {
         .finish_assistant_message(
             conversation,
             reply,
-            "Here are two red shoes.".into(),
-            MessageStatus::Complete,
-            vec![charge("anthropic", "claude-test", 100, 20, 5_000)],
-            Some(state("red-1", 2)),
+            ReplyEnd {
+                text: "Here are two red shoes.".into(),
+                status: MessageStatus::Complete,
+                charges: vec![charge("anthropic", "claude-test", 100, 20, 5_000)],
+                state: Some(state("red-1", 2)),
+                meta: Default::default(),
+            },
         )
         .await
         .unwrap();
@@ -211,10 +214,13 @@ async fn a_state_stored_with_a_reply_end_is_loaded_by_a_restarted_store() {
         .finish_assistant_message(
             conversation,
             reply,
-            "Anything else?".into(),
-            MessageStatus::Complete,
-            vec![],
-            None,
+            ReplyEnd {
+                text: "Anything else?".into(),
+                status: MessageStatus::Complete,
+                charges: vec![],
+                state: None,
+                meta: Default::default(),
+            },
         )
         .await
         .unwrap();
@@ -264,10 +270,13 @@ async fn every_model_call_of_a_turn_is_stored_and_the_reply_keeps_the_totals() {
         .finish_assistant_message(
             conversation,
             reply,
-            "Done.".into(),
-            MessageStatus::Complete,
-            charges,
-            None,
+            ReplyEnd {
+                text: "Done.".into(),
+                status: MessageStatus::Complete,
+                charges,
+                state: None,
+                meta: Default::default(),
+            },
         )
         .await
         .unwrap();
@@ -337,10 +346,13 @@ async fn every_model_call_of_a_turn_is_stored_and_the_reply_keeps_the_totals() {
         .finish_assistant_message(
             conversation,
             reply,
-            "I can't answer right now.".into(),
-            MessageStatus::Complete,
-            vec![],
-            None,
+            ReplyEnd {
+                text: "I can't answer right now.".into(),
+                status: MessageStatus::Complete,
+                charges: vec![],
+                state: None,
+                meta: Default::default(),
+            },
         )
         .await
         .unwrap();
@@ -380,10 +392,13 @@ async fn a_batch_of_many_conversations_stores_each_finish_with_its_own_charges_a
                     .finish_assistant_message(
                         conversation,
                         reply,
-                        format!("reply {i}"),
-                        MessageStatus::Complete,
-                        charges,
-                        changed,
+                        ReplyEnd {
+                            text: format!("reply {i}"),
+                            status: MessageStatus::Complete,
+                            charges,
+                            state: changed,
+                            meta: Default::default(),
+                        },
                     )
                     .await
             }
@@ -409,10 +424,13 @@ async fn a_batch_of_many_conversations_stores_each_finish_with_its_own_charges_a
                 .finish_assistant_message(
                     ConversationId::new_random(),
                     MessageId::new_random(),
-                    "lost".into(),
-                    MessageStatus::Complete,
-                    vec![charge("anthropic", "m", 1, 1, 1)],
-                    Some(state("lost", 1)),
+                    ReplyEnd {
+                        text: "lost".into(),
+                        status: MessageStatus::Complete,
+                        charges: vec![charge("anthropic", "m", 1, 1, 1)],
+                        state: Some(state("lost", 1)),
+                        meta: Default::default(),
+                    },
                 )
                 .await
         }
@@ -485,13 +503,16 @@ async fn a_reply_end_the_database_refuses_fails_alone_and_stores_none_of_its_cal
         f.store.finish_assistant_message(
             conversation,
             reply,
-            format!("reply {i}"),
-            MessageStatus::Complete,
-            vec![
-                charge("anthropic", "claude-fast", 1, 1, 10),
-                charge("anthropic", "claude-main", 5, 5, cost),
-            ],
-            Some(state(&format!("p-{i}"), 1)),
+            ReplyEnd {
+                text: format!("reply {i}"),
+                status: MessageStatus::Complete,
+                charges: vec![
+                    charge("anthropic", "claude-fast", 1, 1, 10),
+                    charge("anthropic", "claude-main", 5, 5, cost),
+                ],
+                state: Some(state(&format!("p-{i}"), 1)),
+                meta: Default::default(),
+            },
         )
     }))
     .await;

@@ -3,7 +3,7 @@
 
 use crate::store_state::Fixture;
 use agentpay_actors::ids::{ConversationId, MessageId};
-use agentpay_actors::ports::store::{AppendOutcome, MessageStatus, PersistError};
+use agentpay_actors::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyEnd};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 use std::sync::atomic::Ordering;
@@ -129,10 +129,13 @@ async fn concurrent_writes_of_many_conversations_commit_together_with_exact_outc
                 .finish_reply(
                     conv,
                     r,
-                    format!("reply in {conv}"),
-                    MessageStatus::Complete,
-                    vec![],
-                    None,
+                    ReplyEnd {
+                        text: format!("reply in {conv}"),
+                        status: MessageStatus::Complete,
+                        charges: vec![],
+                        state: None,
+                        meta: Default::default(),
+                    },
                 )
                 .await
                 .unwrap()

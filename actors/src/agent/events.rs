@@ -2,9 +2,9 @@
 //! model calls' charges, the session state at the end) and forwards the rest to subscribers;
 //! the edges turn them into wire frames.
 
+use super::shop::Card;
 use crate::cart::Cart;
 use crate::conversation::SessionState;
-use crate::ports::catalog::ProductHit;
 use crate::ports::metering::Charge;
 use crate::ports::model::ModelError;
 
@@ -51,8 +51,9 @@ pub enum AgentEvent {
         /// The model.
         model: String,
     },
-    /// Products to show as cards, best first, with the catalog's prices.
-    ProductsShown(Vec<ProductHit>),
+    /// Products to show as cards, best first, with the catalog's prices (and the variant
+    /// that matches what was asked).
+    ProductsShown(Vec<Card>),
     /// The cart changed; this is the whole new cart.
     CartChanged(Cart),
     /// A model call finished: its usage and cost (one per call; a tool loop makes several).

@@ -1,17 +1,23 @@
 //! The turn pipeline: one visitor turn, from the conversation's snapshot to a stream of
 //! [`AgentEvent`]s.
 //!
-//! Today's turn: decide (the merchant's budget, then the `main` model with the tools) → act
-//! through the tools (catalog search, cart) → compose (the model's text) → finish with the
-//! session state and a record of who handled the turn. The model may call tools for up to
-//! `max_tool_rounds` rounds; the last round offers none, so it must answer. Every model call is
-//! metered as its own [`AgentEvent::ModelCall`]. Understanding visitors locally and the offline
-//! agent (#13) plug in before the model, behind the same events.
+//! Rules first (`agent.mode = "rules"`, [`RulesDeps`]): understand the message locally (intent,
+//! language, entities); when the understanding is unsure and a real `fast` model is configured,
+//! that model decides the intent in one constrained call ([`decide`]); the offline agent
+//! ([`super::rules`]) acts through the shop operations and composes a grounded reply, streamed
+//! in small pieces; the turn finishes with the intent and who decided it.
+//!
+//! Model mode (no `RulesDeps`): decide (the merchant's budget, then the `main` model with the
+//! tools) → act through the tools → compose (the model's text) → finish with the session state
+//! and a record of who handled the turn. The model may call tools for up to `max_tool_rounds`
+//! rounds; the last round offers none, so it must answer. Every model call is metered as its
+//! own [`AgentEvent::ModelCall`].
 //!
 //! A turn has no side effect before the visitor's message is durable: when it starts while the
 //! message is still being stored (the conversation's early start), its first tool call waits for
 //! the commit, and a turn whose commit failed stops without running any tool.
 
+use super::config::AgentConfig;
 use super::events::{AgentEvent, HandledBy, TurnOutcome};
 use super::tools::{ToolContext, Toolbox};
 use crate::conversation::SessionState;
@@ -20,6 +26,7 @@ use crate::ports::model::{
     ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ProviderKind,
     Role, ToolCall,
 };
+use crate::understanding::{Intent, Understander};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -40,6 +47,10 @@ pub struct TurnInput {
     pub preferred_provider: Option<ProviderKind>,
     /// True when the merchant's model budget is spent: no model is called.
     pub over_budget: bool,
+    /// The visitor's message.
+    pub text: String,
+    /// The merchant's agent configuration (name, greeting, tone, policies).
+    pub agent: Arc<AgentConfig>,
 }
 
 /// What a turn uses, shared by every turn.
@@ -57,6 +68,21 @@ pub struct TurnDeps {
     pub max_tokens: u32,
     /// Most rounds of tool calls before the model must answer.
     pub max_tool_rounds: usize,
+    /// Rules first: the local understanding and the offline agent answer; `None`: every turn
+    /// goes to the `main` model.
+    pub rules: Option<RulesDeps>,
+}
+
+/// What the rules-first turn uses.
+#[derive(Clone)]
+pub struct RulesDeps {
+    /// The trained understanding.
+    pub understander: Arc<Understander>,
+    /// The `fast` model that decides the intent of a message the understanding is unsure of;
+    /// `None` when no real model is configured (offline, the best local guess stands).
+    pub classifier: Option<Arc<dyn ModelClient>>,
+    /// Below this confidence the classifier decides.
+    pub threshold: f32,
 }
 
 /// One turn. See the module docs.
@@ -126,6 +152,59 @@ impl Turn {
             handled_by,
             state: (state != before).then_some(state),
         };
+        if let Some(rules) = &deps.rules {
+            let understanding = rules.understander.understand(&input.text);
+            let classifier = rules.classifier.as_deref().filter(|_| !input.over_budget);
+            let decision = decide(
+                &understanding,
+                classifier,
+                rules.threshold,
+                deps.metering.as_ref(),
+                &input.text,
+            )
+            .await;
+            let (intent, handled_by) = (decision.intent, decision.handled_by);
+            if let Some(charge) = decision.charge
+                && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
+            {
+                return;
+            }
+            if let Some(rx) = committed.take()
+                && rx.await.is_err()
+            {
+                return;
+            }
+            let reply = super::rules::respond(
+                &deps.tool_context,
+                &input.agent,
+                &input.text,
+                &understanding,
+                intent,
+                &mut state,
+            )
+            .await;
+            for ev in reply.events {
+                if !emit(&mut sink, ev).await {
+                    return;
+                }
+            }
+            for chunk in word_chunks(&reply.text, 4) {
+                if !emit(&mut sink, AgentEvent::TextDelta(chunk)).await {
+                    return;
+                }
+            }
+            let _ = emit(
+                &mut sink,
+                AgentEvent::Finished {
+                    outcome: TurnOutcome::Complete,
+                    intent: Some(intent.as_str().to_string()),
+                    handled_by,
+                    state: (state != before).then_some(state),
+                },
+            )
+            .await;
+            return;
+        }
         if input.over_budget {
             if emit(&mut sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
                 let _ = emit(
@@ -221,6 +300,124 @@ impl Turn {
             });
         }
     }
+}
+
+/// `text` in pieces of `words` words (each with its following whitespace), as a reply streams.
+fn word_chunks(text: &str, words: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut n = 0;
+    for (i, c) in text.char_indices() {
+        cur.push(c);
+        let at_end_of_word =
+            c.is_whitespace() && !text[i + c.len_utf8()..].starts_with(char::is_whitespace);
+        if at_end_of_word {
+            n += 1;
+            if n == words {
+                out.push(std::mem::take(&mut cur));
+                n = 0;
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The instruction for the `fast` model when the understanding is unsure.
+fn classifier_prompt() -> String {
+    let labels: Vec<&str> = Intent::ALL.iter().map(|i| i.as_str()).collect();
+    format!(
+        "You label messages that visitors type into an online store's chat. Answer with exactly \
+         one label from this list and nothing else: {}. A request for a human anywhere wins; \
+         otherwise the last request in the message wins; greetings and thanks around a request \
+         do not count.",
+        labels.join(", ")
+    )
+}
+
+/// The intent a turn acts on, and who decided it.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The intent.
+    pub intent: Intent,
+    /// `Rules` when the local understanding was sure enough (or no model is configured),
+    /// `Model` when the `fast` model decided.
+    pub handled_by: HandledBy,
+    /// What the `fast` model's call cost, when it was called.
+    pub charge: Option<Charge>,
+}
+
+/// Decides the intent of `text` understood as `u`: the local understanding's when its
+/// confidence reaches `threshold` or no `classifier` is configured (the best local guess),
+/// else the `classifier`'s (a constrained, cheap call), falling back to the local guess when
+/// the call fails or answers something that is not a label.
+pub async fn decide(
+    u: &crate::understanding::Understanding,
+    classifier: Option<&dyn ModelClient>,
+    threshold: f32,
+    metering: &dyn Metering,
+    text: &str,
+) -> Decision {
+    let local = Decision {
+        intent: u.intent,
+        handled_by: HandledBy::Rules,
+        charge: None,
+    };
+    let Some(model) = classifier.filter(|_| u.confidence < threshold) else {
+        return local;
+    };
+    let (decided, charge) = classify(model, metering, text).await;
+    match decided {
+        Some(intent) => Decision {
+            intent,
+            handled_by: HandledBy::Model,
+            charge,
+        },
+        None => Decision { charge, ..local },
+    }
+}
+
+/// Asks the `fast` model for the intent of `text`: a constrained, cheap call (one short
+/// answer, no tools). `None` when it fails or answers something that is not a label.
+async fn classify(
+    model: &dyn ModelClient,
+    metering: &dyn Metering,
+    text: &str,
+) -> (Option<Intent>, Option<Charge>) {
+    let request = ModelRequest {
+        system: classifier_prompt(),
+        messages: vec![ChatMessage::text(Role::User, text)],
+        tools: Vec::new(),
+        max_tokens: 8,
+        preferred_provider: None,
+    };
+    let mut stream = model.stream(request);
+    let mut answer = String::new();
+    let mut usage = None;
+    let mut served = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(ModelEvent::Delta(t)) => answer.push_str(&t),
+            Ok(ModelEvent::Usage(u)) => usage = Some(u),
+            Ok(ModelEvent::Served { provider, model }) => served = Some((provider, model)),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the fast model could not classify a message");
+                break;
+            }
+        }
+    }
+    let charge = usage.map(|u| Charge::priced(metering, model, served, u));
+    let label = answer
+        .trim()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    (Intent::parse(&label), charge)
 }
 
 /// One finished model call.
@@ -359,6 +556,14 @@ mod tests {
             };
             Box::pin(async move { Ok(hits) })
         }
+
+        fn product(
+            &self,
+            _merchant: MerchantId,
+            _external_id: String,
+        ) -> PortFuture<Result<Option<crate::ports::ProductDetail>, SearchError>> {
+            Box::pin(async { Ok(None) })
+        }
     }
 
     fn usage(output: u64) -> ModelEvent {
@@ -380,11 +585,16 @@ mod tests {
             tools: Arc::new(Toolbox::standard()),
             tool_context: ToolContext {
                 merchant,
+                conversation: crate::ids::ConversationId::new_random(),
                 catalog: Arc::new(OneTent(merchant)),
+                desk: Arc::new(crate::conversation::MemoryDesk::default()),
+                orders: None,
+                checkout_configured: false,
             },
             metering: Arc::new(FreeMetering),
             max_tokens: 256,
             max_tool_rounds: 3,
+            rules: None,
         };
         let input = TurnInput {
             system: "You are the shop's assistant.".into(),
@@ -392,6 +602,8 @@ mod tests {
             state: SessionState::default(),
             preferred_provider: None,
             over_budget: false,
+            text: "do you sell tents?".into(),
+            agent: Arc::default(),
         };
         (model, input, deps)
     }
@@ -433,7 +645,7 @@ mod tests {
         let AgentEvent::ProductsShown(hits) = &events[1] else {
             panic!("expected products second: {events:?}");
         };
-        assert_eq!(hits[0].external_id, "tent-2p");
+        assert_eq!(hits[0].hit.external_id, "tent-2p");
         let text: String = events
             .iter()
             .filter_map(|e| match e {
@@ -468,7 +680,11 @@ mod tests {
         // The second call saw the tool use and its result, as content blocks.
         let seen = model.seen.lock().unwrap();
         assert_eq!(seen.len(), 2);
-        assert_eq!(seen[0].tools.len(), 2, "the tools are offered");
+        assert_eq!(
+            seen[0].tools.len(),
+            Toolbox::standard().specs().len(),
+            "the tools are offered"
+        );
         let m = &seen[1].messages;
         assert_eq!(m.len(), 3);
         assert!(matches!(

@@ -3,17 +3,18 @@
 //! the offline, in-memory ones tests want (the simulated model, no catalog, free metering, no
 //! metrics), so a test names only what it exercises.
 
-use crate::agent::Toolbox;
+use crate::agent::{RulesDeps, Toolbox};
 use crate::ids::MerchantId;
 use crate::merchant::MerchantRegistry;
 use crate::model::{SimulatedModel, SimulatedModelSettings};
 use crate::ports::agent::{AgentConfigStore, AgentSnapshot};
-use crate::ports::catalog::{CatalogSearch, ProductHit, SearchError, SearchQuery};
+use crate::ports::catalog::{CatalogSearch, ProductDetail, ProductHit, SearchError, SearchQuery};
 use crate::ports::clock::{Clock, SystemClock};
 use crate::ports::metering::{FreeMetering, Metering};
 use crate::ports::model::ModelClient;
 use crate::ports::payments::PaymentGateway;
 use crate::ports::store::{ConversationStore, PersistError};
+use crate::ports::support::{HandoffRequest, OrderBook, SupportDesk};
 use crate::ports::{PortFuture, Usage};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +65,8 @@ pub trait EngineObserver: Send + Sync + 'static {
     fn actor_replaced(&self) {}
     /// A subscriber was dropped because its channel was full or closed.
     fn subscriber_dropped(&self) {}
+    /// A turn was understood: its intent and who handled it (`rules` or `model`).
+    fn turn_understood(&self, _intent: &str, _handled_by: &str) {}
     /// A turn ended (`complete` or `interrupted`).
     fn turn_finished(&self, _outcome: &'static str) {}
     /// The first token of a reply arrived, `seconds` after the turn started.
@@ -125,6 +128,13 @@ pub struct EngineDeps {
     pub metering: Arc<dyn Metering>,
     /// Test-only faults; `None` in production.
     pub faults: Option<Arc<dyn FaultInjector>>,
+    /// Rules first (the local understanding and the offline agent); `None`: every turn goes to
+    /// the `main` model.
+    pub rules: Option<RulesDeps>,
+    /// Where handoff requests go.
+    pub desk: Arc<dyn SupportDesk>,
+    /// The merchants' orders, once kept (#15).
+    pub orders: Option<Arc<dyn OrderBook>>,
 }
 
 impl EngineDeps {
@@ -143,6 +153,9 @@ impl EngineDeps {
             merchants: None,
             metering: None,
             faults: None,
+            rules: None,
+            desk: None,
+            orders: None,
         }
     }
 }
@@ -161,9 +174,27 @@ pub struct EngineDepsBuilder {
     merchants: Option<Arc<MerchantRegistry>>,
     metering: Option<Arc<dyn Metering>>,
     faults: Option<Arc<dyn FaultInjector>>,
+    rules: Option<RulesDeps>,
+    desk: Option<Arc<dyn SupportDesk>>,
+    orders: Option<Arc<dyn OrderBook>>,
 }
 
 impl EngineDepsBuilder {
+    /// Rules first (default: off, every turn goes to the model).
+    pub fn rules(mut self, rules: RulesDeps) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+    /// Where handoff requests go (default: kept in memory, see [`MemoryDesk`]).
+    pub fn desk(mut self, desk: Arc<dyn SupportDesk>) -> Self {
+        self.desk = Some(desk);
+        self
+    }
+    /// The merchants' orders (default: none).
+    pub fn orders(mut self, orders: Arc<dyn OrderBook>) -> Self {
+        self.orders = Some(orders);
+        self
+    }
     /// The `main` model (default: the simulated model, instant).
     pub fn model(mut self, model: Arc<dyn ModelClient>) -> Self {
         self.model = Some(model);
@@ -248,7 +279,26 @@ impl EngineDepsBuilder {
             }),
             metering: self.metering.unwrap_or_else(|| Arc::new(FreeMetering)),
             faults: self.faults,
+            rules: self.rules,
+            desk: self.desk.unwrap_or_else(|| Arc::new(MemoryDesk::default())),
+            orders: self.orders,
         }
+    }
+}
+
+/// Handoff requests kept in memory (the builder's default; tests read them back).
+#[derive(Debug, Default)]
+pub struct MemoryDesk {
+    /// The requests, in order.
+    pub requests: std::sync::Mutex<Vec<HandoffRequest>>,
+}
+
+impl SupportDesk for MemoryDesk {
+    fn request_handoff(&self, request: HandoffRequest) -> PortFuture<Result<(), PersistError>> {
+        if let Ok(mut r) = self.requests.lock() {
+            r.push(request);
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -262,6 +312,14 @@ impl CatalogSearch for EmptyCatalog {
         _query: SearchQuery,
     ) -> PortFuture<Result<Vec<ProductHit>, SearchError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn product(
+        &self,
+        _merchant: MerchantId,
+        _external_id: String,
+    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>> {
+        Box::pin(async { Ok(None) })
     }
 }
 

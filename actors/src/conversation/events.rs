@@ -2,6 +2,8 @@
 //! core knows nothing of their wire shape; the edges (`agentpay::http::wire`) turn them into
 //! WebSocket frames, SSE events and JSON, with the protocol version and close codes.
 
+use crate::agent::shop::Card;
+use crate::cart::Cart;
 use crate::ids::{ConversationId, MessageId};
 use crate::ports::model::Usage;
 
@@ -68,6 +70,23 @@ pub enum ConversationEvent {
         usage: Option<Usage>,
         /// True when the reply was cut short (cancel, failure, shutdown, crash).
         interrupted: bool,
+        /// The visitor's intent, when understood.
+        intent: Option<String>,
+        /// Who handled the turn (`rules` or `model`), when known.
+        handled_by: Option<String>,
+    },
+    /// Product cards the reply shows (not durable by itself: stored with the reply's end and
+    /// replayed before it).
+    Products {
+        /// The reply's id.
+        message_id: MessageId,
+        /// The cards, best first.
+        items: Vec<Card>,
+    },
+    /// The whole cart, after it changed or when a client (re)subscribes.
+    Cart {
+        /// The cart.
+        cart: Cart,
     },
     /// Something went wrong; the subscription stays usable.
     Error {
@@ -94,7 +113,11 @@ impl ConversationEvent {
             | Self::UserMessage { seq, .. }
             | Self::AssistantStart { seq, .. }
             | Self::AssistantEnd { seq, .. } => Some(*seq),
-            Self::Hello { .. } | Self::Delta { .. } | Self::Error { .. } => None,
+            Self::Hello { .. }
+            | Self::Delta { .. }
+            | Self::Error { .. }
+            | Self::Products { .. }
+            | Self::Cart { .. } => None,
         }
     }
 }

@@ -91,3 +91,32 @@ pub(crate) struct TurnEvent {
     /// The event.
     pub event: crate::agent::AgentEvent,
 }
+
+/// A cart change a client asks for directly (the widget's "add to cart" button), outside any
+/// turn, with the same validation as the agent's tools. Refused while a reply is in progress.
+#[derive(Message)]
+#[rtype(result = "Result<Result<crate::cart::Cart, CartChangeError>, ConversationError>")]
+pub struct ChangeCart {
+    /// The change.
+    pub op: CartOp,
+}
+
+/// A direct cart change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartOp {
+    /// Add a product (or more of it).
+    Add(crate::agent::shop::AddRequest),
+    /// Remove a product, or some of its units.
+    Remove(crate::agent::shop::RemoveRequest),
+}
+
+/// Why a direct cart change was refused; the cart is unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CartChangeError {
+    /// A reply is in progress: try again when it ends.
+    Busy,
+    /// The product, variant, stock or cart refused it.
+    Refused(crate::agent::shop::AddRefusal),
+    /// That product is not in the cart.
+    NotInCart,
+}

@@ -25,13 +25,13 @@ mod tests;
 
 pub use actor::ConversationActor;
 pub use deps::{
-    ConversationSettings, EngineDeps, EngineDepsBuilder, EngineObserver, FaultInjector,
+    ConversationSettings, EngineDeps, EngineDepsBuilder, EngineObserver, FaultInjector, MemoryDesk,
     NoopObserver, PanicOnText,
 };
 pub use events::{CloseCause, ConversationEvent, Signal};
 pub use messages::{
-    CancelReply, ConversationError, PostUserMessage, Posted, Shutdown, Subscribe, SubscriberId,
-    Unsubscribe,
+    CancelReply, CartChangeError, CartOp, ChangeCart, ConversationError, PostUserMessage, Posted,
+    Shutdown, Subscribe, SubscriberId, Unsubscribe,
 };
 pub use registry::{AskError, ConversationRegistry};
 pub use state::{SessionState, ShownProduct};

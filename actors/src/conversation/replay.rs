@@ -35,6 +35,19 @@ pub fn events_after(messages: Vec<StoredMessage>, after: i64) -> Vec<Conversatio
                     ));
                 }
                 if end_seq > after {
+                    // Cards and the cart come just before the end they were stored with.
+                    if !m.meta.products.is_empty() {
+                        events.push((
+                            end_seq,
+                            ConversationEvent::Products {
+                                message_id: m.id,
+                                items: m.meta.products,
+                            },
+                        ));
+                    }
+                    if let Some(cart) = m.meta.cart {
+                        events.push((end_seq, ConversationEvent::Cart { cart }));
+                    }
                     events.push((
                         end_seq,
                         ConversationEvent::AssistantEnd {
@@ -43,6 +56,8 @@ pub fn events_after(messages: Vec<StoredMessage>, after: i64) -> Vec<Conversatio
                             text: m.text,
                             usage: m.usage,
                             interrupted: m.status == MessageStatus::Interrupted,
+                            intent: m.meta.intent,
+                            handled_by: m.meta.handled_by,
                         },
                     ));
                 }

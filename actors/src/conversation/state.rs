@@ -5,6 +5,7 @@
 
 use crate::cart::Cart;
 use crate::money::Money;
+use crate::understanding::Lang;
 use serde::{Deserialize, Serialize};
 
 /// Most products remembered as "last shown".
@@ -19,6 +20,9 @@ pub struct ShownProduct {
     pub title: String,
     /// The catalog's price when shown.
     pub price: Money,
+    /// The colours it comes in (lower case), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub colours: Vec<String>,
 }
 
 /// The session state. Every field has a default, so documents written by older versions load.
@@ -29,6 +33,15 @@ pub struct SessionState {
     pub cart: Cart,
     /// The products last shown, at most [`MAX_SHOWN`].
     pub last_shown: Vec<ShownProduct>,
+    /// The product the conversation is about ("it"): the last one looked at or added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<String>,
+    /// The last search's product words, for refinements ("any under 100?").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_query: Option<String>,
+    /// The visitor's language, once a message said it clearly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Lang>,
 }
 
 impl SessionState {

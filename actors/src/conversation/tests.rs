@@ -704,6 +704,26 @@ impl crate::ports::ModelClient for ToolThenText {
     }
 }
 
+/// The tent every search finds.
+fn tent() -> crate::ports::ProductHit {
+    crate::ports::ProductHit {
+        external_id: "tent-2p".into(),
+        title: "Trail Tent 2P".into(),
+        brand: None,
+        category: vec![],
+        price: crate::Money {
+            amount_minor: 19_900,
+            currency: "USD".parse().unwrap(),
+        },
+        compare_at_price: None,
+        stock: None,
+        in_stock: true,
+        url: None,
+        image_url: None,
+        score: 1.0,
+    }
+}
+
 /// A catalog where every search finds the same tent.
 struct TentCatalog;
 
@@ -714,24 +734,24 @@ impl crate::ports::CatalogSearch for TentCatalog {
         _query: crate::ports::SearchQuery,
     ) -> crate::ports::PortFuture<Result<Vec<crate::ports::ProductHit>, crate::ports::SearchError>>
     {
-        Box::pin(async {
-            Ok(vec![crate::ports::ProductHit {
-                external_id: "tent-2p".into(),
-                title: "Trail Tent 2P".into(),
-                brand: None,
-                category: vec![],
-                price: crate::Money {
-                    amount_minor: 19_900,
-                    currency: "USD".parse().unwrap(),
-                },
-                compare_at_price: None,
-                stock: None,
-                in_stock: true,
-                url: None,
-                image_url: None,
-                score: 1.0,
-            }])
-        })
+        Box::pin(async { Ok(vec![tent()]) })
+    }
+
+    fn product(
+        &self,
+        _merchant: crate::ids::MerchantId,
+        external_id: String,
+    ) -> crate::ports::PortFuture<
+        Result<Option<crate::ports::ProductDetail>, crate::ports::SearchError>,
+    > {
+        let found = (external_id == "tent-2p").then(|| crate::ports::ProductDetail {
+            hit: tent(),
+            description: String::new(),
+            tags: vec![],
+            attributes: Default::default(),
+            variants: vec![],
+        });
+        Box::pin(async move { Ok(found) })
     }
 }
 
@@ -780,6 +800,7 @@ async fn a_tool_changed_session_state_is_stored_with_the_reply_and_rehydrated() 
             external_id: "tent-2p".into(),
             sku: None,
             title: "Trail Tent 2P".into(),
+            variant: None,
             quantity: 2,
             unit_price: state.last_shown[0].price,
         })

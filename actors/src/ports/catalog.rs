@@ -131,6 +131,51 @@ pub struct ProductHit {
     pub score: f64,
 }
 
+/// A variant of a product (a size, a colour), with its own stock and price when they differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantDetail {
+    /// Its SKU.
+    pub sku: String,
+    /// What distinguishes it: `{"size": "M", "color": "red"}`.
+    pub attributes: BTreeMap<String, String>,
+    /// Its price, from the catalog (the product's when the variant has none of its own).
+    pub price: Money,
+    /// Units available, when tracked.
+    pub stock: Option<i32>,
+}
+
+impl VariantDetail {
+    /// Whether it can be bought now.
+    pub fn available(&self) -> bool {
+        self.stock.is_none_or(|s| s > 0)
+    }
+
+    /// Its attribute values joined ("M / black"), for people.
+    pub fn label(&self) -> String {
+        self.attributes
+            .values()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+/// One product with everything the agent may quote about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    /// The search result fields (price, stock, links).
+    #[serde(flatten)]
+    pub hit: ProductHit,
+    /// The description.
+    pub description: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Free-form attributes.
+    pub attributes: BTreeMap<String, String>,
+    /// Variants, in catalog order.
+    pub variants: Vec<VariantDetail>,
+}
+
 /// Why a search failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
@@ -150,4 +195,12 @@ pub trait CatalogSearch: Send + Sync + 'static {
         merchant: MerchantId,
         query: SearchQuery,
     ) -> PortFuture<Result<Vec<ProductHit>, SearchError>>;
+
+    /// One active product of `merchant` by its external id; `None` when the merchant has no
+    /// such product (or it is no longer sold).
+    fn product(
+        &self,
+        merchant: MerchantId,
+        external_id: String,
+    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>>;
 }

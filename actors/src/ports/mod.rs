@@ -11,13 +11,14 @@ pub mod metering;
 pub mod model;
 pub mod payments;
 pub mod store;
+pub mod support;
 
 use futures_util::future::BoxFuture;
 
 pub use agent::{AgentConfigStore, AgentSnapshot};
 pub use catalog::{
-    CatalogSearch, EmbedError, Embedder, ProductHit, SearchError, SearchFilters, SearchMode,
-    SearchQuery,
+    CatalogSearch, EmbedError, Embedder, ProductDetail, ProductHit, SearchError, SearchFilters,
+    SearchMode, SearchQuery, VariantDetail,
 };
 pub use metering::{Charge, FreeMetering, Metering, Spend};
 pub use model::{
@@ -29,6 +30,7 @@ pub use store::{
     AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError,
     StoredMessage,
 };
+pub use support::{HandoffRequest, OrderBook, OrderSummary, SupportDesk};
 
 /// A boxed future returned by a port.
 pub type PortFuture<T> = BoxFuture<'static, T>;

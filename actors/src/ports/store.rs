@@ -74,6 +74,48 @@ pub struct StoredMessage {
     pub agent_version: Option<i64>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// What an assistant reply showed besides its text.
+    pub meta: ReplyMeta,
+}
+
+/// The end of a reply, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyEnd {
+    /// The whole text (partial for an interrupted reply).
+    pub text: String,
+    /// `Complete` or `Interrupted`.
+    pub status: MessageStatus,
+    /// What its model calls cost, one per call.
+    pub charges: Vec<crate::ports::metering::Charge>,
+    /// The session state, when the turn changed it.
+    pub state: Option<crate::conversation::SessionState>,
+    /// What it showed besides its text.
+    pub meta: ReplyMeta,
+}
+
+/// What a reply showed besides its text, stored with it so a resuming client sees it again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplyMeta {
+    /// The visitor's intent, when understood.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// `rules` or `model`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handled_by: Option<String>,
+    /// The product cards shown, in order (the last list when several).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<crate::agent::shop::Card>,
+    /// The cart after the turn, when the turn showed or changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cart: Option<crate::cart::Cart>,
+}
+
+impl ReplyMeta {
+    /// True when there is nothing to store.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// A conversation's state when its actor starts.
@@ -170,10 +212,7 @@ pub trait ConversationStore: Send + Sync + 'static {
         &self,
         id: ConversationId,
         message_id: MessageId,
-        text: String,
-        status: MessageStatus,
-        charges: Vec<crate::ports::metering::Charge>,
-        state: Option<crate::conversation::SessionState>,
+        end: ReplyEnd,
     ) -> PortFuture<Result<i64, PersistError>>;
 
     /// Stores the session state outside a turn (a cart change from a widget button).

@@ -3,9 +3,7 @@
 //! characters and frames delivered.
 
 use super::{Live, progress_reporter};
-use crate::client::{
-    Target, clients, create_conversation, next_event, open_ws, publishable_key, source,
-};
+use crate::client::{Target, clients, create_conversation, merchant, next_event, open_ws, source};
 use crate::report::{Report, histogram, summarize};
 use crate::sampler::ProcSampler;
 use futures_util::SinkExt;
@@ -51,6 +49,91 @@ pub struct ChatOptions {
     pub model_ttft: Option<Duration>,
     /// No live progress lines.
     pub quiet: bool,
+    /// Scripted sessions to play instead of a fixed message.
+    pub script: Option<Arc<Vec<Session>>>,
+    /// Products to import into the merchant the run creates.
+    pub catalog: Option<std::path::PathBuf>,
+}
+
+/// One scripted shopping session (data/scripts/sessions.json).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Session {
+    /// Its name.
+    pub name: String,
+    /// Its turns, in order.
+    pub turns: Vec<ScriptTurn>,
+}
+
+/// One scripted turn: what the visitor says and what a correct assistant shows after it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ScriptTurn {
+    /// The message.
+    pub say: String,
+    /// `intent`, `products`, `max_price_minor`, `cart_lines`, `cart_units` (each optional).
+    #[serde(default)]
+    pub expect: serde_json::Value,
+}
+
+/// Reads a sessions file.
+pub fn read_script(path: &std::path::Path) -> anyhow::Result<Arc<Vec<Session>>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let sessions: Vec<Session> =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if sessions.is_empty() || sessions.iter().any(|s| s.turns.is_empty()) {
+        anyhow::bail!("{}: every session needs turns", path.display());
+    }
+    Ok(Arc::new(sessions))
+}
+
+/// What the scripted turns showed.
+#[derive(Default)]
+struct ScriptStats {
+    rules: u64,
+    model: u64,
+    /// Turns whose reply reports model usage (a model was consulted, whoever decided).
+    called: u64,
+    intent_right: u64,
+    intent_checked: u64,
+    checks: u64,
+    failed: u64,
+}
+
+/// Checks one scripted turn's expectations against what it showed; (checks, failed).
+fn check_turn(
+    expect: &serde_json::Value,
+    products: Option<&serde_json::Value>,
+    cart: Option<&serde_json::Value>,
+) -> (u64, u64) {
+    let (mut checks, mut failed) = (0, 0);
+    let mut check = |ok: bool| {
+        checks += 1;
+        failed += u64::from(!ok);
+    };
+    let items = products.and_then(|p| p["items"].as_array());
+    if expect["products"] == true {
+        check(items.is_some_and(|i| !i.is_empty()));
+    }
+    if let Some(max) = expect["max_price_minor"].as_i64() {
+        check(items.is_some_and(|i| {
+            i.iter().all(|p| {
+                p["price"]["amount_minor"]
+                    .as_i64()
+                    .is_some_and(|a| a <= max)
+            })
+        }));
+    }
+    let lines = cart.and_then(|c| c["items"].as_array());
+    if let Some(n) = expect["cart_lines"].as_u64() {
+        check(lines.map_or(0, |l| l.len() as u64) == n);
+    }
+    if let Some(n) = expect["cart_units"].as_u64() {
+        let units: u64 = lines
+            .map(|l| l.iter().filter_map(|x| x["quantity"].as_u64()).sum())
+            .unwrap_or(0);
+        check(units == n);
+    }
+    (checks, failed)
 }
 
 #[derive(Default)]
@@ -66,7 +149,8 @@ struct ChatStats {
 
 /// N conversations chatting: ack latency, time to first token, delta gaps, turn time.
 pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Report> {
-    let pk = publishable_key(target).await?;
+    let pk = merchant(target, opts.catalog.as_deref()).await?;
+    let script_stats = Arc::new(Mutex::new(ScriptStats::default()));
     let http = clients(target.sources)?;
     let live = Arc::new(Live::default());
     let stats = Arc::new(Mutex::new(ChatStats {
@@ -88,7 +172,11 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
     let tasks = (0..opts.conversations).map(|n| {
         let client = http[n % http.len()].clone();
         let (base, pk, live, stats) = (target.base_url.clone(), pk.clone(), live.clone(), stats.clone());
-        let (messages, think, from) = (opts.messages, opts.think, source(n, target.sources));
+        let (think, from) = (opts.think, source(n, target.sources));
+        let session = opts.script.as_ref().map(|s| s[n % s.len()].clone());
+        let messages = session.as_ref().map_or(opts.messages, |s| s.turns.len());
+        let script_stats = script_stats.clone();
+        let mut cart: Option<serde_json::Value> = None;
         let jitter = opts.think_jitter.clamp(0.0, 1.0);
         let mut rng = SplitMix(n as u64);
         async move {
@@ -103,7 +191,11 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
             };
             for m in 0..messages {
                 let sent = Instant::now();
-                let frame = json!({"type": "user_message", "client_id": format!("lt-{n}-{m}"), "text": "Do you have waterproof hiking boots?"});
+                let text = session
+                    .as_ref()
+                    .map_or("Do you have waterproof hiking boots?", |s| s.turns[m].say.as_str());
+                let frame = json!({"type": "user_message", "client_id": format!("lt-{n}-{m}"), "text": text});
+                let mut products: Option<serde_json::Value> = None;
                 if ws.send(Message::text(frame.to_string())).await.is_err() {
                     return live.error("ws_send").await;
                 }
@@ -129,9 +221,28 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                             chars += ev["text"].as_str().map(|t| t.chars().count() as u64).unwrap_or(0);
                             frames += 1;
                         }
+                        "products" => products = Some(ev),
+                        "cart" => cart = Some(ev),
                         "assistant_end" => {
                             if ev["interrupted"] == true {
                                 live.error("interrupted").await;
+                            }
+                            if let Some(s) = &session {
+                                let expect = &s.turns[m].expect;
+                                let (checks, failed) =
+                                    check_turn(expect, products.as_ref(), cart.as_ref());
+                                let mut st = script_stats.lock().await;
+                                match ev["handled_by"].as_str() {
+                                    Some("model") => st.model += 1,
+                                    _ => st.rules += 1,
+                                }
+                                st.called += u64::from(!ev["usage"].is_null());
+                                if let Some(want) = expect["intent"].as_str() {
+                                    st.intent_checked += 1;
+                                    st.intent_right += u64::from(ev["intent"] == want);
+                                }
+                                st.checks += checks;
+                                st.failed += failed;
                             }
                             break;
                         }
@@ -218,13 +329,26 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
             .latencies
             .insert("engine-added ttft".into(), summarize(&added));
     }
-    report.counters.insert("turns".into(), s.turns);
-    report
-        .counters
-        .insert("characters delivered".into(), s.chars);
-    report
-        .counters
-        .insert("delta frames".into(), s.delta_frames);
+    let mut counters = vec![
+        ("turns", s.turns),
+        ("characters delivered", s.chars),
+        ("delta frames", s.delta_frames),
+    ];
+    if opts.script.is_some() {
+        let st = script_stats.lock().await;
+        counters.extend([
+            ("turns handled by rules", st.rules),
+            ("turns handled by a model", st.model),
+            ("turns that called a model", st.called),
+            ("intents as scripted", st.intent_right),
+            ("intents checked", st.intent_checked),
+            ("expectations met", st.checks - st.failed),
+            ("expectations checked", st.checks),
+        ]);
+    }
+    for (name, value) in counters {
+        report.counters.insert(name.into(), value);
+    }
     report
         .rates
         .insert("turns".into(), s.turns as f64 / elapsed);

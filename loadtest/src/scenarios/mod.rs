@@ -7,7 +7,7 @@ mod connections;
 mod http;
 mod search;
 
-pub use chat::{ChatOptions, run_chat};
+pub use chat::{ChatOptions, ScriptTurn, Session, read_script, run_chat};
 pub use connections::{ConnectionsOptions, run_connections};
 pub use http::{HttpOptions, run_http};
 pub use search::{SearchOptions, run_search};

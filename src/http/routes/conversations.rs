@@ -17,7 +17,7 @@ use crate::http::extract::ApiJson;
 use crate::http::protocol::{MessageLimits, validate_user_message};
 use crate::http::sse::{self, ReplyWatch, Subscription};
 use crate::http::state::AppState;
-use crate::http::wire::SUBPROTOCOL;
+use crate::http::wire::{Frame, ProductItem, SUBPROTOCOL};
 use crate::merchants::{generate_token, normalize_origin};
 use crate::store::{self, StoreError, conversations::Conversation};
 use actix_web::http::header;
@@ -28,7 +28,7 @@ use agentpay_actors::conversation::{
 use agentpay_actors::ids::ConversationId;
 use agentpay_actors::ports::store::{MessageStatus, StoredMessage};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -170,6 +170,8 @@ fn end_event(m: &StoredMessage) -> Option<ConversationEvent> {
         text: m.text.clone(),
         usage: m.usage,
         interrupted: m.status == MessageStatus::Interrupted,
+        intent: m.meta.intent.clone(),
+        handled_by: m.meta.handled_by.clone(),
     })
 }
 
@@ -234,6 +236,8 @@ pub async fn post_message(
     // A resent message may already have its reply.
     let mut stored_reply = None;
     let mut finished = None;
+    let mut products: Vec<Value> = Vec::new();
+    let mut cart: Option<Value> = None;
     if posted.duplicate
         && let Some(reply) = store::conversations::reply_to(&state.pool, id, posted.seq)
             .await
@@ -241,6 +245,17 @@ pub async fn post_message(
     {
         stored_reply = Some(reply.id);
         finished = end_event(&reply).map(Arc::new);
+        products = reply
+            .meta
+            .products
+            .iter()
+            .map(|c| json!(ProductItem::from(c)))
+            .collect();
+        cart = reply
+            .meta
+            .cart
+            .as_ref()
+            .map(|c| frame_json(&ConversationEvent::Cart { cart: c.clone() }));
     }
     let mut watch = ReplyWatch::new(posted.seq, stored_reply);
     let reply_timeout = Duration::from_secs(state.settings.conversation.reply_timeout_secs);
@@ -261,11 +276,19 @@ pub async fn post_message(
         None => {
             let wait = async {
                 while let Some(signal) = rx.recv().await {
-                    if let Signal::Event(ev) = signal
-                        && watch.relevant(&ev)
-                        && watch.is_end(&ev)
-                    {
+                    let Signal::Event(ev) = signal else { continue };
+                    if !watch.relevant(&ev) {
+                        continue;
+                    }
+                    if watch.is_end(&ev) {
                         return Some(ev);
+                    }
+                    match ev.as_ref() {
+                        ConversationEvent::Products { items, .. } => {
+                            products = items.iter().map(|c| json!(ProductItem::from(c))).collect();
+                        }
+                        ConversationEvent::Cart { .. } => cart = Some(frame_json(&ev)),
+                        _ => {}
                     }
                 }
                 None
@@ -283,6 +306,8 @@ pub async fn post_message(
         text,
         usage,
         interrupted,
+        intent,
+        handled_by,
     }) = end.as_deref()
     else {
         return Err(ApiError::Unavailable(
@@ -291,6 +316,19 @@ pub async fn post_message(
     };
     Ok(HttpResponse::Ok().json(json!({
         "ack": {"client_id": body.client_id, "seq": posted.seq, "duplicate": posted.duplicate},
-        "reply": {"message_id": message_id, "seq": seq, "text": text, "usage": usage, "interrupted": interrupted},
+        "reply": {
+            "message_id": message_id, "seq": seq, "text": text, "usage": usage,
+            "interrupted": interrupted, "intent": intent, "handled_by": handled_by,
+            "products": products, "cart": cart,
+        },
     })))
+}
+
+/// An event's wire frame as JSON, without its `type`.
+fn frame_json(ev: &ConversationEvent) -> Value {
+    let mut v = serde_json::to_value(Frame::from(ev)).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("type");
+    }
+    v
 }

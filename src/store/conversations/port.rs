@@ -7,10 +7,8 @@ use super::writer::Writer;
 use agentpay_actors::conversation::SessionState;
 use agentpay_actors::ids::{ConversationId, MessageId};
 use agentpay_actors::ports::PortFuture;
-use agentpay_actors::ports::metering::Charge;
 use agentpay_actors::ports::store::{
-    AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError,
-    StoredMessage,
+    AppendOutcome, ConversationStore, LoadedConversation, PersistError, ReplyEnd, StoredMessage,
 };
 use sqlx::PgPool;
 
@@ -104,17 +102,10 @@ impl ConversationStore for PgConversationStore {
         &self,
         id: ConversationId,
         message_id: MessageId,
-        text: String,
-        status: MessageStatus,
-        charges: Vec<Charge>,
-        state: Option<SessionState>,
+        end: ReplyEnd,
     ) -> PortFuture<Result<i64, PersistError>> {
         let writer = self.writer.clone();
-        Box::pin(async move {
-            writer
-                .finish_reply(id, message_id, text, status, charges, state)
-                .await
-        })
+        Box::pin(async move { writer.finish_reply(id, message_id, end).await })
     }
 
     fn save_state(

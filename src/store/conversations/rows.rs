@@ -3,7 +3,7 @@
 
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
 use agentpay_actors::ports::model::Usage;
-use agentpay_actors::ports::store::{MessageStatus, PersistError, Role, StoredMessage};
+use agentpay_actors::ports::store::{MessageStatus, PersistError, ReplyMeta, Role, StoredMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Row, postgres::PgRow};
@@ -36,13 +36,14 @@ pub(crate) fn conversation_from_row(row: &PgRow) -> Result<Conversation, sqlx::E
 
 /// The columns [`message_from_row`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, seq, end_seq, role, client_id, reply_to_seq, text, \
-     status, usage, agent_version, created_at";
+     status, usage, agent_version, created_at, meta";
 
 /// Decodes [`MESSAGE_COLUMNS`].
 pub(crate) fn message_from_row(row: &PgRow) -> Result<StoredMessage, sqlx::Error> {
     let role: String = row.try_get("role")?;
     let status: String = row.try_get("status")?;
     let usage: Option<sqlx::types::Json<Usage>> = row.try_get("usage")?;
+    let meta: Option<sqlx::types::Json<ReplyMeta>> = row.try_get("meta")?;
     Ok(StoredMessage {
         id: MessageId(row.try_get("id")?),
         seq: row.try_get("seq")?,
@@ -61,6 +62,7 @@ pub(crate) fn message_from_row(row: &PgRow) -> Result<StoredMessage, sqlx::Error
         usage: usage.map(|u| u.0),
         agent_version: row.try_get("agent_version")?,
         created_at: row.try_get("created_at")?,
+        meta: meta.map(|m| m.0).unwrap_or_default(),
     })
 }
 

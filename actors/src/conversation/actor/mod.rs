@@ -30,7 +30,7 @@ use super::state::SessionState;
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
-use crate::ports::store::{AppendOutcome, MessageStatus, PersistError};
+use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta};
 use actix::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
@@ -71,6 +71,8 @@ struct Reply {
     charges: Vec<Charge>,
     /// The session state the turn ended with, when it changed it.
     state: Option<SessionState>,
+    /// What the reply showed besides its text (cards, cart, intent), stored with it.
+    meta: ReplyMeta,
 }
 
 impl Reply {
@@ -87,6 +89,7 @@ impl Reply {
             serving: None,
             charges: Vec::new(),
             state: None,
+            meta: ReplyMeta::default(),
         }
     }
 }
@@ -387,6 +390,15 @@ impl Handler<Subscribe> for ConversationActor {
                     })?;
                 }
             }
+            if !act.session.cart.is_empty() {
+                // The cart as it stands, whatever the client saw before.
+                let cart = ConversationEvent::Cart {
+                    cart: act.session.cart.clone(),
+                };
+                sender
+                    .try_send(Signal::Event(Arc::new(cart)))
+                    .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?;
+            }
             let id = act.next_subscriber;
             act.next_subscriber += 1;
             act.subscribers.insert(id, sender);
@@ -545,6 +557,59 @@ impl Handler<Shutdown> for ConversationActor {
         Box::pin(async move {
             let _ = finished.await;
         })
+    }
+}
+
+impl Handler<ChangeCart> for ConversationActor {
+    type Result =
+        AtomicResponse<Self, Result<Result<crate::cart::Cart, CartChangeError>, ConversationError>>;
+
+    fn handle(&mut self, msg: ChangeCart, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = self.not_ready() {
+            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
+        }
+        if self.reply.is_some() || !self.queue.is_empty() {
+            // The turn in progress holds its own copy of the cart; changing it now would be
+            // lost when the turn ends.
+            return AtomicResponse::new(Box::pin(fut::ready(Ok(Err(CartChangeError::Busy)))));
+        }
+        self.last_activity = Instant::now();
+        let tools = self.tool_context();
+        let mut state = self.session.clone();
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let fut = async move {
+            match msg.op {
+                CartOp::Add(req) => {
+                    if let Err(refusal) = tools.add_to_cart(&mut state, req).await {
+                        return Ok(Err(CartChangeError::Refused(refusal)));
+                    }
+                }
+                CartOp::Remove(req) => {
+                    use crate::agent::shop::RemoveOutcome;
+                    if let RemoveOutcome::NotInCart | RemoveOutcome::AlreadyEmpty =
+                        tools.remove_from_cart(&mut state, req)
+                    {
+                        return Ok(Err(CartChangeError::NotInCart));
+                    }
+                }
+            }
+            store
+                .save_state(id, state.clone())
+                .await
+                .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
+            Ok(Ok(state))
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, _| {
+            let state = match res? {
+                Ok(state) => state,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let cart = state.cart.clone();
+            act.session = state;
+            act.broadcast(ConversationEvent::Cart { cart: cart.clone() });
+            Ok(Ok(cart))
+        })))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::conversation::messages::TurnEvent;
 use crate::ids::{MerchantId, MessageId};
 use crate::ports::metering::{Charge, total_usage};
 use crate::ports::model::{ModelError, ModelRole, Role};
-use crate::ports::store::MessageStatus;
+use crate::ports::store::{MessageStatus, ReplyEnd};
 use actix::prelude::*;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -71,6 +71,18 @@ impl ConversationActor {
         self.observer().tokens(&charge.model, &charge.usage);
     }
 
+    /// What the tools of this conversation act on: its merchant's catalog, desk and orders.
+    pub(super) fn tool_context(&self) -> ToolContext {
+        ToolContext {
+            merchant: self.merchant_id.unwrap_or(MerchantId(uuid::Uuid::nil())),
+            conversation: self.id,
+            catalog: self.deps.catalog.clone(),
+            desk: self.deps.desk.clone(),
+            orders: self.deps.orders.clone(),
+            checkout_configured: self.deps.payments.is_some(),
+        }
+    }
+
     /// Starts the turn on `user_text` (not yet remembered) as a task feeding this actor with
     /// `TurnEvent`s. With `committed`, the turn's side effects wait for the visitor's message to
     /// be stored (see `PostUserMessage`).
@@ -89,17 +101,17 @@ impl ConversationActor {
             state: self.session.clone(),
             preferred_provider: agent.and_then(|a| a.config.preferred_provider(ModelRole::Main)),
             over_budget: self.over_budget(),
+            text: user_text.to_string(),
+            agent: agent.map_or_else(Default::default, |a| std::sync::Arc::new(a.config.clone())),
         };
         let deps = TurnDeps {
             model: self.deps.model.clone(),
             tools: self.deps.tools.clone(),
-            tool_context: ToolContext {
-                merchant: self.merchant_id.unwrap_or(MerchantId(uuid::Uuid::nil())),
-                catalog: self.deps.catalog.clone(),
-            },
+            tool_context: self.tool_context(),
             metering: self.deps.metering.clone(),
             max_tokens: settings.max_reply_tokens,
             max_tool_rounds: settings.max_tool_rounds,
+            rules: self.deps.rules.clone(),
         };
         let mut turn = Turn::new(input, deps);
         if let Some(committed) = committed {
@@ -243,15 +255,20 @@ impl ConversationActor {
         let state = reply.state;
         let (stored_text, stored_state) = (text.clone(), state.clone());
         let charges = reply.charges;
+        let meta = reply.meta;
+        let (intent, handled_by) = (meta.intent.clone(), meta.handled_by.clone());
         let fut = async move {
             store
                 .finish_assistant_message(
                     id,
                     message_id,
-                    stored_text,
-                    status,
-                    charges,
-                    stored_state,
+                    ReplyEnd {
+                        text: stored_text,
+                        status,
+                        charges,
+                        state: stored_state,
+                        meta,
+                    },
                 )
                 .await
         };
@@ -271,6 +288,8 @@ impl ConversationActor {
                         text,
                         usage,
                         interrupted,
+                        intent,
+                        handled_by,
                     });
                 }
                 Err(e) => {
@@ -347,12 +366,34 @@ impl Handler<TurnEvent> for ConversationActor {
                     r.charges.push(charge);
                 }
             }
-            // TODO(#13): product cards and cart changes become `products` and `cart` events on
-            // the wire; the state they imply is stored with the reply (`Finished`).
-            AgentEvent::ProductsShown(_) | AgentEvent::CartChanged(_) => {}
-            AgentEvent::Finished { outcome, state, .. } => {
+            AgentEvent::ProductsShown(items) => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.products = items.clone();
+                    let message_id = r.message_id;
+                    self.broadcast(ConversationEvent::Products { message_id, items });
+                }
+            }
+            AgentEvent::CartChanged(cart) => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.cart = Some(cart.clone());
+                    self.broadcast(ConversationEvent::Cart { cart });
+                }
+            }
+            AgentEvent::Finished {
+                outcome,
+                state,
+                intent,
+                handled_by,
+            } => {
+                if let Some(intent) = &intent {
+                    self.deps
+                        .observer
+                        .turn_understood(intent, handled_by.as_str());
+                }
                 if let Some(r) = self.reply.as_mut() {
                     r.state = state;
+                    r.meta.intent = intent;
+                    r.meta.handled_by = Some(handled_by.as_str().to_string());
                 }
                 match outcome {
                     TurnOutcome::Complete => self.finish_reply(ctx, MessageStatus::Complete),

@@ -51,6 +51,8 @@ pub(super) enum Request {
         status: MessageStatus,
         charges: Vec<Charge>,
         state: Option<String>,
+        /// What the reply showed besides its text (a JSON document), when anything.
+        meta: Option<String>,
     },
     /// The session state (a JSON document) outside a turn.
     SaveState {
@@ -423,6 +425,7 @@ async fn finish(
     let (mut convs, mut ids, mut texts, mut statuses, mut usages) =
         (vec![], vec![], vec![], vec![], vec![]);
     let (mut providers, mut models, mut costs, mut states) = (vec![], vec![], vec![], vec![]);
+    let mut metas: Vec<Option<&str>> = vec![];
     let mut calls = Calls::default();
     for &i in indexes {
         if let Request::Finish {
@@ -432,8 +435,10 @@ async fn finish(
             status,
             charges,
             state,
+            meta,
         } = requests[i]
         {
+            metas.push(meta.as_deref());
             convs.push(conversation.0);
             ids.push(message_id.0);
             texts.push(text.as_str());
@@ -470,8 +475,9 @@ async fn finish(
     let rows: Vec<(Uuid, i64)> = sqlx::query_as(
         "WITH input AS ( \
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
-                                  $6::text[], $7::text[], $8::int8[], $9::text[]) \
-                 AS t(conv, msg_id, body, status, usage, provider, model, cost_nanos, state) \
+                                  $6::text[], $7::text[], $8::int8[], $9::text[], $20::text[]) \
+                 AS t(conv, msg_id, body, status, usage, provider, model, cost_nanos, state, \
+                      meta) \
          ), bump AS ( \
              UPDATE conversations c SET last_seq = c.last_seq + 1, updated_at = now(), \
                  state = COALESCE(i.state::jsonb, c.state) \
@@ -494,7 +500,7 @@ async fn finish(
          ) \
          UPDATE messages m SET text = i.body, status = i.status, usage = i.usage::jsonb, \
              end_seq = b.last_seq, completed_at = now(), provider = i.provider, \
-             model = i.model, cost_nanos = i.cost_nanos \
+             model = i.model, cost_nanos = i.cost_nanos, meta = i.meta::jsonb \
          FROM bump b JOIN input i ON i.conv = b.conv \
          WHERE m.conversation_id = b.conv AND m.id = i.msg_id \
          RETURNING b.conv, b.last_seq",
@@ -518,6 +524,7 @@ async fn finish(
     .bind(calls.cache_write)
     .bind(calls.cache_read)
     .bind(calls.costs)
+    .bind(metas)
     .fetch_all(&mut *conn)
     .await?;
     let by_conv: HashMap<Uuid, i64> = rows.into_iter().collect();

@@ -28,8 +28,7 @@ use super::rows::Conversation;
 use crate::store::StoreError;
 use agentpay_actors::conversation::SessionState;
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
-use agentpay_actors::ports::metering::Charge;
-use agentpay_actors::ports::store::{AppendOutcome, MessageStatus, PersistError};
+use agentpay_actors::ports::store::{AppendOutcome, PersistError, ReplyEnd};
 use batch::{Done, Outcome, Request, WriteError};
 use sqlx::PgPool;
 use std::collections::HashSet;
@@ -181,12 +180,24 @@ impl Writer {
         &self,
         conversation: ConversationId,
         message_id: MessageId,
-        text: String,
-        status: MessageStatus,
-        charges: Vec<Charge>,
-        state: Option<SessionState>,
+        end: ReplyEnd,
     ) -> Result<i64, PersistError> {
+        let ReplyEnd {
+            text,
+            status,
+            charges,
+            state,
+            meta,
+        } = end;
         let state = state.as_ref().map(state_document).transpose()?;
+        let meta = if meta.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(&meta)
+                    .map_err(|e| PersistError::Unavailable(e.to_string()))?,
+            )
+        };
         let request = Request::Finish {
             conversation,
             message_id,
@@ -194,6 +205,7 @@ impl Writer {
             status,
             charges,
             state,
+            meta,
         };
         match persist(self.submit(request).await)? {
             Done::Seq(seq) => Ok(seq),

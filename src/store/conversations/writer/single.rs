@@ -116,6 +116,7 @@ pub(super) async fn finish(
         status,
         charges,
         state,
+        meta,
     } = request
     else {
         return Err(sqlx::Error::Protocol("not a finish".into()));
@@ -156,7 +157,7 @@ pub(super) async fn finish(
          ) \
          UPDATE messages m SET text = $3, status = $4, usage = $5::jsonb, \
              end_seq = b.last_seq, completed_at = now(), provider = $6, model = $7, \
-             cost_nanos = $8 \
+             cost_nanos = $8, meta = $18::jsonb \
          FROM bump b WHERE m.conversation_id = $1 AND m.id = $2 \
          RETURNING b.last_seq",
     )
@@ -202,6 +203,7 @@ pub(super) async fn finish(
             .collect::<Vec<_>>(),
     )
     .bind(charges.iter().map(|c| c.cost_nanos).collect::<Vec<_>>())
+    .bind(meta.as_deref())
     .fetch_optional(&mut *conn)
     .await?;
     Ok(seq.map(Done::Seq).ok_or(WriteError::NotFound))

@@ -853,7 +853,7 @@ impl Responder<'_> {
                         ],
                     );
                 }
-                let opener = tone_opener(self.agent.tone);
+                let opener = tone_opener(self.agent.tone, self.lang);
                 if let Some(first) = self.lines.first_mut() {
                     first.insert_str(0, opener);
                 }
@@ -1111,11 +1111,12 @@ impl Responder<'_> {
     }
 }
 
-/// A tone's opener for good news, when it has one.
-pub fn tone_opener(tone: Tone) -> &'static str {
+/// A tone's opener for good news in `lang` (none when professional).
+pub fn tone_opener(tone: Tone, lang: Lang) -> &'static str {
     match tone {
-        Tone::Friendly | Tone::Professional => "",
-        Tone::Playful => "✨ ",
+        Tone::Professional => "",
+        Tone::Friendly => super::phrases::template(lang, "opener_friendly"),
+        Tone::Playful => super::phrases::template(lang, "opener_playful"),
     }
 }
 

@@ -551,3 +551,37 @@ async fn the_scripted_shopping_sessions_are_mostly_understood_without_a_model() 
         failed.len()
     );
 }
+
+#[tokio::test]
+async fn the_merchants_tone_and_emoji_setting_shape_the_reply() {
+    let mut s = Shopper::new();
+    s.say("show me water bottles").await;
+    let friendly = s.say("add the first one").await;
+    assert!(
+        friendly.text.starts_with("Great choice! Added 1 ×"),
+        "{}",
+        friendly.text
+    );
+    let mut config = super::AgentConfig {
+        tone: super::Tone::Professional,
+        ..Default::default()
+    };
+    s.agent = Arc::new(config.clone());
+    let professional = s.say("add the second one").await;
+    assert!(
+        professional.text.starts_with("Added 1 ×"),
+        "{}",
+        professional.text
+    );
+    assert!(!professional.text.contains('🛒'));
+    config.tone = super::Tone::Playful;
+    config.emoji = true;
+    s.agent = Arc::new(config);
+    let playful = s.say("añade el tercero").await;
+    assert!(
+        playful.text.starts_with("¡Uy, qué buena elección! Añadí"),
+        "{}",
+        playful.text
+    );
+    assert!(playful.text.ends_with('🛒'), "{}", playful.text);
+}

@@ -226,4 +226,6 @@ pub const PHRASES: &[(&str, &str)] = &[
         "Sorry, das habe ich nicht ganz verstanden. Ich kann Produkte finden, Fragen dazu beantworten, deinen Warenkorb verwalten oder dir etwas zu Versand und Rückgaben sagen.",
     ),
     ("items_word", "Artikel"),
+    ("opener_friendly", "Gute Wahl! "),
+    ("opener_playful", "Oh, schicke Wahl! "),
 ];

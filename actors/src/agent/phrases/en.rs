@@ -208,4 +208,6 @@ pub const PHRASES: &[(&str, &str)] = &[
         "Sorry, I didn't quite get that. I can find products, answer questions about them, manage your cart, or tell you about shipping and returns.",
     ),
     ("items_word", "items"),
+    ("opener_friendly", "Great choice! "),
+    ("opener_playful", "Ooh, nice pick! "),
 ];

@@ -220,4 +220,6 @@ pub const PHRASES: &[(&str, &str)] = &[
         "Perdona, no te entendí bien. Puedo buscar productos, responder preguntas sobre ellos, gestionar tu carrito o informarte sobre envíos y devoluciones.",
     ),
     ("items_word", "artículos"),
+    ("opener_friendly", "¡Buena elección! "),
+    ("opener_playful", "¡Uy, qué buena elección! "),
 ];

@@ -238,4 +238,6 @@ pub const PHRASES: &[(&str, &str)] = &[
         "Désolé, je n'ai pas bien compris. Je peux trouver des produits, répondre à vos questions à leur sujet, gérer votre panier ou vous renseigner sur la livraison et les retours.",
     ),
     ("items_word", "articles"),
+    ("opener_friendly", "Excellent choix ! "),
+    ("opener_playful", "Oh, joli choix ! "),
 ];

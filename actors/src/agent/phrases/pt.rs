@@ -217,4 +217,6 @@ pub const PHRASES: &[(&str, &str)] = &[
         "Desculpe, não entendi direito. Posso encontrar produtos, responder perguntas sobre eles, cuidar do seu carrinho ou falar sobre entrega e devoluções.",
     ),
     ("items_word", "itens"),
+    ("opener_friendly", "Ótima escolha! "),
+    ("opener_playful", "Uau, boa escolha! "),
 ];

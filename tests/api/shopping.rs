@@ -456,3 +456,87 @@ async fn the_scripted_sessions_run_through_the_load_harness() {
         report.table()
     );
 }
+
+#[actix_web::test]
+async fn the_http_fallbacks_carry_the_cards_the_cart_and_the_intent() {
+    let app = spawn_offline().await;
+    let client = http_client();
+    let (_, pk) = dev_store(&client, &app.address, "Dev store").await;
+    let c = conversation(&client, &app.address, &pk).await;
+    let path = format!("/v1/conversations/{}/messages", c.id);
+
+    // JSON: the reply with its cards and intent.
+    let found: Value = app
+        .post_json(
+            &path,
+            Some(&c.token),
+            &json!({"client_id": "j-1", "text": "show me rain jackets"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reply = &found["reply"];
+    assert_eq!(reply["intent"], "product_search", "{found}");
+    assert_eq!(reply["handled_by"], "rules");
+    let first = reply["products"][0]["external_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reply["products"][0]["price"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+
+    // SSE: the cart event streams before the reply's end.
+    let res = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&c.token)
+        .header("accept", "text/event-stream")
+        .json(&json!({"client_id": "j-2", "text": "add the first one in size L"}))
+        .send()
+        .await
+        .unwrap();
+    let raw = res.text().await.unwrap();
+    let events: Vec<Value> = raw
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            serde_json::from_str(b.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap()
+        })
+        .collect();
+    let kinds = types(&events);
+    let cart = kinds
+        .iter()
+        .position(|k| k == "cart")
+        .expect("a cart event");
+    assert!(cart < kinds.len() - 1, "{kinds:?}");
+    assert_eq!(events[cart]["items"][0]["external_id"], first.as_str());
+    assert_eq!(events.last().unwrap()["intent"], "add_to_cart");
+
+    // The stored messages keep what each reply showed.
+    let stored: Value = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let replies: Vec<&Value> = stored["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .collect();
+    assert_eq!(replies[0]["meta"]["intent"], "product_search", "{stored}");
+    assert_eq!(
+        replies[1]["meta"]["cart"]["lines"][0]["external_id"],
+        first.as_str()
+    );
+}

@@ -430,14 +430,7 @@ async fn the_http_fallback_answers_in_json_and_in_server_sent_events() {
             .starts_with("text/event-stream")
     );
     let raw = res.text().await.unwrap();
-    let events: Vec<Value> = raw
-        .split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| {
-            let data = b.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-            serde_json::from_str(data).unwrap()
-        })
-        .collect();
+    let events = sse_events(&raw);
     let kinds = types(&events);
     assert_eq!(kinds.first().unwrap(), "ack");
     assert_eq!(kinds.last().unwrap(), "assistant_end");

@@ -4,7 +4,7 @@
 use crate::config_and_startup::{agentpay, sigterm, wait_exit, wait_healthy};
 use crate::helpers::*;
 use crate::ws_client::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::Child;
 use std::time::Duration;
 
@@ -24,32 +24,9 @@ fn start(db: &TestDb, port: u16) -> Child {
 async fn setup(port: u16) -> (reqwest::Client, TestConversation) {
     let client = crate::helpers::http_client();
     let base = format!("http://127.0.0.1:{port}");
-    let m: Value = client
-        .post(format!("{base}/v1/merchants"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"name": "Restart Shop"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = merchant_at(&client, &base, "Restart Shop").await;
     let pk = m["publishable_key"]["key"].as_str().unwrap();
-    let c: Value = client
-        .post(format!("{base}/v1/conversations"))
-        .bearer_auth(pk)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let conv = TestConversation {
-        id: c["id"].as_str().unwrap().into(),
-        token: c["visitor_token"].as_str().unwrap().into(),
-        ws_url: c["ws_url"].as_str().unwrap().into(),
-    };
+    let conv = conversation_at(&client, &base, pk).await;
     (client, conv)
 }
 

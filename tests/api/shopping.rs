@@ -66,38 +66,11 @@ fn start(db: &TestDb, port: u16) -> Child {
 /// A merchant with the development catalog, on the server at `base`: (secret key, publishable
 /// key).
 async fn dev_store(client: &reqwest::Client, base: &str, name: &str) -> (String, String) {
-    let m: Value = client
-        .post(format!("{base}/v1/merchants"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = merchant_at(client, base, name).await;
     let sk = m["secret_key"]["key"].as_str().unwrap().to_string();
     let pk = m["publishable_key"]["key"].as_str().unwrap().to_string();
     import_dev_catalog(client, base, &sk).await;
     (sk, pk)
-}
-
-async fn conversation(client: &reqwest::Client, base: &str, pk: &str) -> TestConversation {
-    let c: Value = client
-        .post(format!("{base}/v1/conversations"))
-        .bearer_auth(pk)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    TestConversation {
-        id: c["id"].as_str().unwrap().into(),
-        token: c["visitor_token"].as_str().unwrap().into(),
-        ws_url: c["ws_url"].as_str().unwrap().into(),
-    }
 }
 
 /// One visitor turn: the frames until `assistant_end`, and the last sequence number seen.
@@ -254,7 +227,7 @@ async fn a_visitor_searches_adds_and_views_the_cart_in_five_languages_and_a_sigk
     let catalog = dev_catalog();
     let mut done = Vec::new();
     for flow in &FLOWS {
-        let c = conversation(&client, &base, &pk).await;
+        let c = conversation_at(&client, &base, &pk).await;
         let (cart, last_seq) = run_flow(flow, &c, &catalog).await;
         done.push((c, cart, last_seq));
     }
@@ -293,31 +266,37 @@ async fn cart_frames_are_validated_like_the_tools_and_stay_within_the_merchant()
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    let c = conversation(&client, &app.address, &pk).await;
+    let c = conversation_at(&client, &app.address, &pk).await;
     let mut ws = Ws::open(&c, None).await;
     assert_eq!(ws.event().await["type"], "hello");
 
-    let refused = |code: &'static str| {
-        move |ev: Value| {
-            assert_eq!(ev["type"], "error", "{ev}");
-            assert_eq!(ev["code"], code, "{ev}");
-        }
-    };
-    ws.send(json!({"type": "cart_add", "external_id": "B-ONLY"}))
-        .await;
-    refused("product_not_found")(ws.event().await);
-    ws.send(json!({"type": "cart_add", "external_id": "APP-JKT-0001"}))
-        .await;
-    refused("variant_required")(ws.event().await);
-    ws.send(json!({"type": "cart_add", "external_id": "APP-JKT-0001", "size": "M", "quantity": 0}))
-        .await;
-    refused("invalid_message")(ws.event().await);
-    ws.send(json!({"type": "cart_add", "external_id": "APP-JKT-0001", "size": "XXXL"}))
-        .await;
-    refused("variant_not_found")(ws.event().await);
-    ws.send(json!({"type": "cart_remove", "external_id": "APP-JKT-0001"}))
-        .await;
-    refused("not_in_cart")(ws.event().await);
+    for (frame, code) in [
+        (
+            json!({"type": "cart_add", "external_id": "B-ONLY"}),
+            "product_not_found",
+        ),
+        (
+            json!({"type": "cart_add", "external_id": "APP-JKT-0001"}),
+            "variant_required",
+        ),
+        (
+            json!({"type": "cart_add", "external_id": "APP-JKT-0001", "size": "M", "quantity": 0}),
+            "invalid_message",
+        ),
+        (
+            json!({"type": "cart_add", "external_id": "APP-JKT-0001", "size": "XXXL"}),
+            "variant_not_found",
+        ),
+        (
+            json!({"type": "cart_remove", "external_id": "APP-JKT-0001"}),
+            "not_in_cart",
+        ),
+    ] {
+        ws.send(frame).await;
+        let ev = ws.event().await;
+        assert_eq!(ev["type"], "error", "{ev}");
+        assert_eq!(ev["code"], code, "{ev}");
+    }
 
     ws.send(json!({"type": "cart_add", "external_id": "APP-JKT-0001", "size": "L", "quantity": 2}))
         .await;
@@ -462,7 +441,7 @@ async fn the_http_fallbacks_carry_the_cards_the_cart_and_the_intent() {
     let app = spawn_offline().await;
     let client = http_client();
     let (_, pk) = dev_store(&client, &app.address, "Dev store").await;
-    let c = conversation(&client, &app.address, &pk).await;
+    let c = conversation_at(&client, &app.address, &pk).await;
     let path = format!("/v1/conversations/{}/messages", c.id);
 
     // JSON: the reply with its cards and intent.
@@ -500,14 +479,7 @@ async fn the_http_fallbacks_carry_the_cards_the_cart_and_the_intent() {
         .send()
         .await
         .unwrap();
-    let raw = res.text().await.unwrap();
-    let events: Vec<Value> = raw
-        .split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| {
-            serde_json::from_str(b.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap()
-        })
-        .collect();
+    let events = sse_events(&res.text().await.unwrap());
     let kinds = types(&events);
     let cart = kinds
         .iter()

@@ -156,3 +156,47 @@ pub fn types(events: &[Value]) -> Vec<String> {
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The `data` of every event of a Server-Sent Events body.
+pub fn sse_events(raw: &str) -> Vec<Value> {
+    raw.split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            let data = b.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            serde_json::from_str(data).unwrap()
+        })
+        .collect()
+}
+
+/// Creates a merchant on the server at `base` with the admin token; its JSON (keys included).
+pub async fn merchant_at(client: &reqwest::Client, base: &str, name: &str) -> Value {
+    client
+        .post(format!("{base}/v1/merchants"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"name": name}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Creates a conversation on the server at `base` with the publishable key `pk`.
+pub async fn conversation_at(client: &reqwest::Client, base: &str, pk: &str) -> TestConversation {
+    let c: Value = client
+        .post(format!("{base}/v1/conversations"))
+        .bearer_auth(pk)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    TestConversation {
+        id: c["id"].as_str().unwrap().into(),
+        token: c["visitor_token"].as_str().unwrap().into(),
+        ws_url: c["ws_url"].as_str().unwrap().into(),
+    }
+}

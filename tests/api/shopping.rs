@@ -52,7 +52,17 @@ async fn spawn_offline() -> TestApp {
     spawn_app_with(offline).await
 }
 
-fn start(db: &TestDb, port: u16) -> Child {
+/// A server process that is killed when dropped, so a failing test leaves none behind.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn start(db: &TestDb, port: u16) -> Server {
     let port = port.to_string();
     let mut env = vec![
         ("DATABASE_URL", db.url.as_str()),
@@ -60,7 +70,7 @@ fn start(db: &TestDb, port: u16) -> Child {
         ("AGENTPAY__SERVER__PORT", port.as_str()),
     ];
     env.extend_from_slice(OFFLINE);
-    agentpay(&env).arg("serve").spawn().unwrap()
+    Server(agentpay(&env).arg("serve").spawn().unwrap())
 }
 
 /// A merchant with the development catalog, on the server at `base`: (secret key, publishable
@@ -219,8 +229,8 @@ async fn run_flow(
 async fn a_visitor_searches_adds_and_views_the_cart_in_five_languages_and_a_sigkill_keeps_it() {
     let db = TestDb::create().await;
     let port = free_port();
-    let mut child = start(&db, port);
-    wait_healthy(port, &mut child).await;
+    let mut server = start(&db, port);
+    wait_healthy(port, &mut server.0).await;
     let client = http_client();
     let base = format!("http://127.0.0.1:{port}");
     let (_, pk) = dev_store(&client, &base, "Dev store").await;
@@ -232,10 +242,11 @@ async fn a_visitor_searches_adds_and_views_the_cart_in_five_languages_and_a_sigk
         done.push((c, cart, last_seq));
     }
 
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut child = start(&db, port);
-    wait_healthy(port, &mut child).await;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    drop(server);
+    let mut server = start(&db, port);
+    wait_healthy(port, &mut server.0).await;
     for (c, cart, last_seq) in &done {
         let mut ws = Ws::open(c, Some(*last_seq)).await;
         assert_eq!(ws.event().await["type"], "hello");
@@ -247,8 +258,6 @@ async fn a_visitor_searches_adds_and_views_the_cart_in_five_languages_and_a_sigk
         );
         assert_eq!(again["total"], cart["total"]);
     }
-    child.kill().ok();
-    child.wait().ok();
 }
 
 #[actix_web::test]

@@ -453,16 +453,17 @@ impl crate::ports::CatalogSearch for MemoryCatalog {
         Box::pin(async move { Ok(hits) })
     }
 
-    fn product(
+    fn products(
         &self,
         merchant: MerchantId,
-        external_id: String,
-    ) -> PortFuture<Result<Option<crate::ports::ProductDetail>, crate::ports::SearchError>> {
+        external_ids: Vec<String>,
+    ) -> PortFuture<Result<Vec<crate::ports::ProductDetail>, crate::ports::SearchError>> {
         let found = self
             .products
             .iter()
-            .find(|p| merchant == self.merchant && p.hit.external_id == external_id)
-            .cloned();
+            .filter(|p| merchant == self.merchant && external_ids.contains(&p.hit.external_id))
+            .cloned()
+            .collect();
         Box::pin(async move { Ok(found) })
     }
 }

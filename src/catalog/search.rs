@@ -284,17 +284,21 @@ impl CatalogSearch for PgCatalogSearch {
         Box::pin(async move { this.run(merchant, query).await })
     }
 
-    fn product(
+    fn products(
         &self,
         merchant: MerchantId,
-        external_id: String,
-    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>> {
+        external_ids: Vec<String>,
+    ) -> PortFuture<Result<Vec<ProductDetail>, SearchError>> {
         let pool = self.pool.clone();
         Box::pin(async move {
-            let stored = products::get(&pool, merchant, &external_id)
+            let stored = products::by_external_ids(&pool, merchant, &external_ids)
                 .await
                 .map_err(unavailable)?;
-            Ok(stored.filter(|p| p.product.active).map(detail))
+            Ok(stored
+                .into_iter()
+                .filter(|p| p.product.active)
+                .map(detail)
+                .collect())
         })
     }
 }

@@ -634,6 +634,22 @@ pub async fn by_ids(
     rows.iter().map(product_from_row).collect()
 }
 
+/// The merchant's products with these external ids, in one query.
+pub async fn by_external_ids(
+    pool: &PgPool,
+    merchant: MerchantId,
+    external_ids: &[String],
+) -> Result<Vec<StoredProduct>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM products WHERE merchant_id = $1 AND external_id = ANY($2)");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(merchant.0)
+        .bind(external_ids)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(product_from_row).collect()
+}
+
 /// The merchant's catalog currency and full-text language.
 pub async fn catalog_settings(
     pool: &PgPool,

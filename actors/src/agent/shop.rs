@@ -15,6 +15,7 @@ use crate::ports::catalog::{
 use crate::ports::store::PersistError;
 use crate::ports::support::{HandoffRequest, OrderSummary};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A product card: a search result, with the variant that matches what the visitor asked for
 /// (a size, a colour), when they asked.
@@ -203,23 +204,23 @@ impl ToolContext {
         let mut hits = self.catalog.search(self.merchant, query).await?;
         // What can be bought first, in the search's order otherwise.
         hits.sort_by_key(|h| !h.in_stock);
+        // The variants of every hit, in one lookup, when a size or colour was asked.
+        let details = if req.size.is_some() || req.colour.is_some() {
+            self.details(hits.iter().map(|h| h.external_id.clone()).collect())
+                .await?
+        } else {
+            HashMap::new()
+        };
         let mut cards = Vec::with_capacity(hits.len());
         for hit in hits {
-            let wants_variant = req.size.is_some() || req.colour.is_some();
-            let detail = if wants_variant {
-                self.catalog
-                    .product(self.merchant, hit.external_id.clone())
-                    .await?
-            } else {
-                None
-            };
-            let variant = detail.as_ref().and_then(|d| {
+            let detail = details.get(&hit.external_id);
+            let variant = detail.and_then(|d| {
                 matching_variants(d, None, req.size.as_deref(), req.colour.as_deref())
                     .into_iter()
                     .find(|v| v.available())
                     .cloned()
             });
-            let colours = detail.as_ref().map(colours_of).unwrap_or_default();
+            let colours = detail.map(colours_of).unwrap_or_default();
             cards.push((Card { hit, variant }, colours));
         }
         state.show(
@@ -392,21 +393,22 @@ impl ToolContext {
     /// new price replaces the old one, a line above the stock is lowered. Each change is
     /// reported, never kept silently. A catalog that cannot be read changes nothing.
     pub async fn refresh_cart(&self, state: &mut SessionState) -> Vec<CartNotice> {
+        if state.cart.is_empty() {
+            return Vec::new();
+        }
+        let ids = state
+            .cart
+            .lines
+            .iter()
+            .map(|l| l.external_id.clone())
+            .collect();
+        let Ok(found) = self.details(ids).await else {
+            return Vec::new();
+        };
         let mut notices = Vec::new();
         let mut keep = Vec::with_capacity(state.cart.lines.len());
         for mut line in std::mem::take(&mut state.cart.lines) {
-            let found = match self
-                .catalog
-                .product(self.merchant, line.external_id.clone())
-                .await
-            {
-                Ok(found) => found,
-                Err(_) => {
-                    keep.push(line);
-                    continue;
-                }
-            };
-            let current = found.and_then(|p| match &line.sku {
+            let current = found.get(&line.external_id).and_then(|p| match &line.sku {
                 None if p.variants.is_empty() => Some((
                     p.hit.price,
                     if p.hit.in_stock { p.hit.stock } else { Some(0) },
@@ -446,6 +448,20 @@ impl ToolContext {
         }
         state.cart.lines = keep;
         notices
+    }
+
+    /// The merchant's products among `ids` (repeats allowed), by external id, in one lookup.
+    pub async fn details(
+        &self,
+        mut ids: Vec<String>,
+    ) -> Result<HashMap<String, ProductDetail>, SearchError> {
+        ids.sort_unstable();
+        ids.dedup();
+        let found = self.catalog.products(self.merchant, ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|p| (p.hit.external_id.clone(), p))
+            .collect())
     }
 
     /// An order of the merchant by number; `None` when there is no such order (or orders are

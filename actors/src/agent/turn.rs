@@ -557,12 +557,12 @@ mod tests {
             Box::pin(async move { Ok(hits) })
         }
 
-        fn product(
+        fn products(
             &self,
             _merchant: MerchantId,
-            _external_id: String,
-        ) -> PortFuture<Result<Option<crate::ports::ProductDetail>, SearchError>> {
-            Box::pin(async { Ok(None) })
+            _external_ids: Vec<String>,
+        ) -> PortFuture<Result<Vec<crate::ports::ProductDetail>, SearchError>> {
+            Box::pin(async { Ok(Vec::new()) })
         }
     }
 

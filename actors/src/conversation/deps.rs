@@ -314,12 +314,12 @@ impl CatalogSearch for EmptyCatalog {
         Box::pin(async { Ok(Vec::new()) })
     }
 
-    fn product(
+    fn products(
         &self,
         _merchant: MerchantId,
-        _external_id: String,
-    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>> {
-        Box::pin(async { Ok(None) })
+        _external_ids: Vec<String>,
+    ) -> PortFuture<Result<Vec<ProductDetail>, SearchError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 

@@ -737,20 +737,23 @@ impl crate::ports::CatalogSearch for TentCatalog {
         Box::pin(async { Ok(vec![tent()]) })
     }
 
-    fn product(
+    fn products(
         &self,
         _merchant: crate::ids::MerchantId,
-        external_id: String,
-    ) -> crate::ports::PortFuture<
-        Result<Option<crate::ports::ProductDetail>, crate::ports::SearchError>,
-    > {
-        let found = (external_id == "tent-2p").then(|| crate::ports::ProductDetail {
-            hit: tent(),
-            description: String::new(),
-            tags: vec![],
-            attributes: Default::default(),
-            variants: vec![],
-        });
+        external_ids: Vec<String>,
+    ) -> crate::ports::PortFuture<Result<Vec<crate::ports::ProductDetail>, crate::ports::SearchError>>
+    {
+        let found = external_ids
+            .iter()
+            .filter(|id| *id == "tent-2p")
+            .map(|_| crate::ports::ProductDetail {
+                hit: tent(),
+                description: String::new(),
+                tags: vec![],
+                attributes: Default::default(),
+                variants: vec![],
+            })
+            .collect();
         Box::pin(async move { Ok(found) })
     }
 }

@@ -196,11 +196,22 @@ pub trait CatalogSearch: Send + Sync + 'static {
         query: SearchQuery,
     ) -> PortFuture<Result<Vec<ProductHit>, SearchError>>;
 
+    /// The active products of `merchant` among `external_ids`, in one lookup; ids the merchant
+    /// does not sell (any more) are left out. Order is not guaranteed.
+    fn products(
+        &self,
+        merchant: MerchantId,
+        external_ids: Vec<String>,
+    ) -> PortFuture<Result<Vec<ProductDetail>, SearchError>>;
+
     /// One active product of `merchant` by its external id; `None` when the merchant has no
     /// such product (or it is no longer sold).
     fn product(
         &self,
         merchant: MerchantId,
         external_id: String,
-    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>>;
+    ) -> PortFuture<Result<Option<ProductDetail>, SearchError>> {
+        let found = self.products(merchant, vec![external_id]);
+        Box::pin(async move { Ok(found.await?.into_iter().next()) })
+    }
 }

@@ -341,17 +341,10 @@ impl Responder<'_> {
             self.say("compare_need_two", &[]);
             return;
         }
-        let mut products = Vec::new();
-        for id in ids.iter().take(4) {
-            if let Ok(Some(p)) = self
-                .tools
-                .catalog
-                .product(self.tools.merchant, id.clone())
-                .await
-            {
-                products.push(p);
-            }
-        }
+        ids.truncate(4);
+        // In the order the visitor named them.
+        let mut found = self.tools.details(ids.clone()).await.unwrap_or_default();
+        let products: Vec<ProductDetail> = ids.iter().filter_map(|id| found.remove(id)).collect();
         if products.len() < 2 {
             self.say("compare_need_two", &[]);
             return;
@@ -410,25 +403,23 @@ impl Responder<'_> {
     }
 
     pub(super) async fn discount(&mut self, state: &mut SessionState) {
-        let mut on_sale = Vec::new();
-        for id in state
+        let ids: Vec<String> = state
             .last_shown
             .iter()
             .map(|p| p.external_id.clone())
             .chain(state.cart.lines.iter().map(|l| l.external_id.clone()))
-            .collect::<Vec<_>>()
-        {
-            if let Ok(Some(p)) = self.tools.catalog.product(self.tools.merchant, id).await
-                && p.hit
+            .collect();
+        let mut found = self.tools.details(ids.clone()).await.unwrap_or_default();
+        // Shown order first, each product once.
+        let on_sale: Vec<ProductDetail> = ids
+            .iter()
+            .filter_map(|id| found.remove(id))
+            .filter(|p| {
+                p.hit
                     .compare_at_price
                     .is_some_and(|w| w.amount_minor > p.hit.price.amount_minor)
-                && !on_sale
-                    .iter()
-                    .any(|q: &ProductDetail| q.hit.external_id == p.hit.external_id)
-            {
-                on_sale.push(p);
-            }
-        }
+            })
+            .collect();
         if on_sale.is_empty() {
             self.say("discount_none", &[]);
         } else {

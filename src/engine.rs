@@ -114,6 +114,7 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
                 system_prompt: c.system_prompt.clone(),
                 max_reply_tokens: c.max_reply_tokens,
                 max_tool_rounds: c.max_tool_rounds,
+                turn_deadline: Duration::from_secs(c.turn_deadline_secs),
             })
             .desk(desk);
     if settings.agent.mode == AgentMode::Rules {
@@ -121,6 +122,7 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
             understander: Understander::shared(),
             classifier: crate::llm::is_real(&settings.llm, crate::llm::Role::Fast).then_some(fast),
             threshold: settings.agent.intent_threshold,
+            model_routes: crate::llm::is_real(&settings.llm, crate::llm::Role::Main),
         });
     }
     if c.fault_injection {
@@ -166,6 +168,12 @@ impl EngineObserver for MetricsObserver {
         self.0
             .turns_by_intent_total
             .with_label_values(&[intent, handled_by])
+            .inc();
+    }
+    fn intervention(&self, kind: &str) {
+        self.0
+            .agent_interventions_total
+            .with_label_values(&[kind])
             .inc();
     }
     fn turn_finished(&self, outcome: &'static str) {

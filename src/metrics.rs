@@ -42,6 +42,10 @@ pub struct Metrics {
     pub turns_total: IntCounterVec,
     /// Turns by the visitor's intent and who handled them (`rules` or `model`).
     pub turns_by_intent_total: IntCounterVec,
+    /// `agentpay_agent_interventions_total{kind}`: the guard stopped a model's `price`,
+    /// `discount` or `prompt`, or the offline agent answered after the model failed
+    /// (`fallback`).
+    pub agent_interventions_total: IntCounterVec,
     /// Subscribers dropped because their queue was full or closed.
     pub subscribers_dropped_total: prometheus::IntCounter,
     /// Open WebSocket connections.
@@ -158,6 +162,17 @@ impl Metrics {
             ),
             &["intent", "handled_by"],
         )?;
+        let agent_interventions_total = IntCounterVec::new(
+            Opts::new(
+                "agent_interventions_total",
+                "Model answers the guard stopped (price, discount, prompt) or the offline agent \
+                 replaced after a model failure (fallback)",
+            ),
+            &["kind"],
+        )?;
+        for kind in ["price", "discount", "prompt", "fallback"] {
+            agent_interventions_total.with_label_values(&[kind]);
+        }
         let subscribers_dropped_total = prometheus::IntCounter::new(
             "conversation_subscribers_dropped_total",
             "Subscribers dropped because their event queue was full or closed",
@@ -346,6 +361,7 @@ impl Metrics {
         registry.register(Box::new(actor_events_total.clone()))?;
         registry.register(Box::new(turns_total.clone()))?;
         registry.register(Box::new(turns_by_intent_total.clone()))?;
+        registry.register(Box::new(agent_interventions_total.clone()))?;
         registry.register(Box::new(subscribers_dropped_total.clone()))?;
         registry.register(Box::new(websocket_connections.clone()))?;
         registry.register(Box::new(websocket_closes_total.clone()))?;
@@ -363,6 +379,7 @@ impl Metrics {
             actor_events_total,
             turns_total,
             turns_by_intent_total,
+            agent_interventions_total,
             subscribers_dropped_total,
             websocket_connections,
             websocket_closes_total,

@@ -4,6 +4,10 @@
 //!   time to first token, gaps between deltas, whole turns, tokens and frames delivered;
 //! - [`run_http`]: a fixed rate of conversation creations.
 //!
+//! Besides the scenarios, [`fake_llm`] is a fake model provider to point the engine at during a
+//! load run: the Anthropic and OpenAI streaming wire formats, answers like a small shopping
+//! model, and token usage with prompt caching like the real APIs ([`fake_llm::serve`]).
+//!
 //! Every scenario is bounded in count and time and talks only to the base URL it is given (meant
 //! for loopback). Client sockets are spread over several source addresses in 127.0.0.0/8
 //! (`sources`) to get past the ephemeral-port range. Latencies go into HDR histograms.
@@ -15,14 +19,17 @@
 //!   counters;
 //! - `report`: the [`Report`] every scenario returns, HDR histograms and their [`Latency`]
 //!   summaries;
-//! - `sampler`: the server's RSS and CPU from /proc ([`ServerUsage`]).
+//! - `sampler`: the server's RSS and CPU from /proc ([`ServerUsage`]);
+//! - `fake_llm`: the fake model provider and its [`FakeLlmOptions`].
 
 mod client;
+pub mod fake_llm;
 mod report;
 mod sampler;
 mod scenarios;
 
 pub use client::{Conversation, Target, publishable_key};
+pub use fake_llm::FakeLlmOptions;
 pub use report::{Latency, Report};
 pub use sampler::{ServerUsage, read_proc};
 pub use scenarios::{

@@ -3,6 +3,7 @@
 
 use agentpay_loadtest::*;
 use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -116,11 +117,60 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         duration_secs: u64,
     },
+    /// A fake model provider to point the engine at: Anthropic Messages (`/v1/messages`) and
+    /// OpenAI Chat Completions (`/v1/chat/completions`), streaming, answering like a small
+    /// shopping model and reporting token usage with prompt caching. Runs until killed; the
+    /// target options (--base-url and the rest) do not apply.
+    FakeLlm {
+        /// The address to listen on; must be a loopback address (127.x.x.x or ::1).
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        listen: SocketAddr,
+        /// Text pieces (about one token each) per second after the first; 0 sends at once.
+        #[arg(long, default_value_t = 200)]
+        tokens_per_sec: u32,
+        /// Milliseconds before each answer's first content.
+        #[arg(long, default_value_t = 50)]
+        ttft_ms: u64,
+    },
+}
+
+/// Runs the fake model provider on `listen` (loopback only) until the process is killed.
+async fn run_fake_llm(listen: SocketAddr, options: FakeLlmOptions) -> ExitCode {
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "error: fake-llm only listens on a loopback address (127.x.x.x or ::1), not {listen}"
+        );
+        return ExitCode::FAILURE;
+    }
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = listener.local_addr().unwrap_or(listen);
+    println!("fake-llm listening on http://{address}");
+    fake_llm::serve(listener, options).await;
+    ExitCode::SUCCESS
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The fake provider serves rather than targets: none of the target checks apply.
+    if let Scenario::FakeLlm {
+        listen,
+        tokens_per_sec,
+        ttft_ms,
+    } = cli.scenario
+    {
+        let options = FakeLlmOptions {
+            tokens_per_sec,
+            ttft: Duration::from_millis(ttft_ms),
+        };
+        return run_fake_llm(listen, options).await;
+    }
     let target = Target {
         base_url: cli.base_url.trim_end_matches('/').to_string(),
         publishable_key: cli.publishable_key.clone(),
@@ -229,6 +279,7 @@ async fn main() -> ExitCode {
             )
             .await
         }
+        Scenario::FakeLlm { .. } => Err(anyhow::anyhow!("fake-llm runs on its own")),
     };
     let report = match result {
         Ok(r) => r,
@@ -256,5 +307,56 @@ async fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fake_llm_takes_its_options_and_defaults() {
+        let cli = Cli::try_parse_from(["agentpay-loadtest", "fake-llm"]).unwrap();
+        let Scenario::FakeLlm {
+            listen,
+            tokens_per_sec,
+            ttft_ms,
+        } = cli.scenario
+        else {
+            panic!("not fake-llm");
+        };
+        assert_eq!(listen, "127.0.0.1:8089".parse::<SocketAddr>().unwrap());
+        assert_eq!((tokens_per_sec, ttft_ms), (200, 50));
+        let cli = Cli::try_parse_from([
+            "agentpay-loadtest",
+            "fake-llm",
+            "--listen",
+            "127.0.0.1:9000",
+            "--tokens-per-sec",
+            "50",
+            "--ttft-ms",
+            "300",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.scenario,
+            Scenario::FakeLlm {
+                tokens_per_sec: 50,
+                ttft_ms: 300,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn fake_llm_refuses_addresses_off_loopback() {
+        let code = run_fake_llm("0.0.0.0:0".parse().unwrap(), FakeLlmOptions::default()).await;
+        assert_eq!(code, ExitCode::FAILURE);
     }
 }

@@ -171,6 +171,9 @@ pub struct ConversationConfig {
     pub system_prompt: String,
     /// Most tokens per model call.
     pub max_reply_tokens: u32,
+    /// Seconds a turn's model calls may take together before the turn gives up on the model
+    /// (the offline agent answers, in rules mode).
+    pub turn_deadline_secs: u64,
     /// Most rounds of tool calls in one turn before the model must answer.
     pub max_tool_rounds: usize,
     /// Milliseconds per actor request.
@@ -225,6 +228,9 @@ pub struct LlmSettings {
     pub breaker_failures: u32,
     /// Seconds an open breaker skips its provider.
     pub breaker_cooldown_secs: u64,
+    /// Anthropic: mark the stable prefix (tools, system prompt) and a tool loop's prompt as
+    /// cacheable. OpenAI caches repeated prefixes by itself.
+    pub prompt_caching: bool,
     /// Prices per model.
     pub prices: Vec<ModelPrice>,
     /// `[llm.simulated]`
@@ -263,6 +269,9 @@ pub struct ProviderSettings {
     pub model: String,
     /// Model name for the `fast` role (classification, summaries).
     pub fast_model: String,
+    /// Whether the `main` model calls tools reliably. When false the offline agent acts (search,
+    /// cart) and the model only words its replies (docs/agent.md).
+    pub tools: bool,
 }
 
 /// Model providers: the core's one provider enum (`simulated`, `anthropic`, `openai`,

@@ -67,6 +67,8 @@ pub struct AnthropicClient {
     model: String,
     api_key: Secret,
     timeouts: Timeouts,
+    /// Whether the stable prefix carries `cache_control` (`llm.prompt_caching`).
+    caching: bool,
 }
 
 impl AnthropicClient {
@@ -83,7 +85,14 @@ impl AnthropicClient {
             model: model.to_string(),
             api_key,
             timeouts,
+            caching: true,
         })
+    }
+
+    /// With or without prompt caching (on by default).
+    pub fn with_caching(mut self, caching: bool) -> Self {
+        self.caching = caching;
+        self
     }
 
     /// The request body for `request`.
@@ -96,22 +105,42 @@ impl AnthropicClient {
                 json!({"name": t.name, "description": t.description, "input_schema": t.input_schema})
             })
             .collect();
-        if let Some(last) = tools.last_mut() {
+        if let Some(last) = tools.last_mut().filter(|_| self.caching) {
             last["cache_control"] = cache.clone();
         }
-        let messages: Vec<Value> = history::prepare(&request.messages, RULES)
+        let mut messages: Vec<Value> = history::prepare(&request.messages, RULES)
             .iter()
             .map(wire_message)
             .collect();
+        if self.caching && !request.tools.is_empty() {
+            // A tool loop's next round repeats this whole prompt: cache it up to here.
+            if let Some(block) = messages
+                .last_mut()
+                .and_then(|m| m["content"].as_array_mut())
+                .and_then(|c| c.last_mut())
+            {
+                block["cache_control"] = cache.clone();
+            }
+        }
         let mut body = json!({
             "model": self.model,
             "max_tokens": request.max_tokens,
             "stream": true,
             "messages": messages,
         });
+        let mut system = Vec::new();
         if !request.system.is_empty() {
-            body["system"] =
-                json!([{"type": "text", "text": request.system, "cache_control": cache}]);
+            let mut block = json!({"type": "text", "text": request.system});
+            if self.caching {
+                block["cache_control"] = cache;
+            }
+            system.push(block);
+        }
+        if !request.context.is_empty() {
+            system.push(json!({"type": "text", "text": request.context}));
+        }
+        if !system.is_empty() {
+            body["system"] = Value::Array(system);
         }
         if !tools.is_empty() {
             body["tools"] = Value::Array(tools);

@@ -53,12 +53,10 @@ pub fn provider(
                 "llm.provider or llm.chain uses anthropic, but ANTHROPIC_API_KEY is not set",
             )?;
             let p = &settings.anthropic;
-            Arc::new(anthropic::AnthropicClient::new(
-                &p.base_url,
-                &model(p),
-                key,
-                timeouts,
-            )?)
+            Arc::new(
+                anthropic::AnthropicClient::new(&p.base_url, &model(p), key, timeouts)?
+                    .with_caching(settings.prompt_caching),
+            )
         }
         LlmProvider::Openai => {
             let key = secrets
@@ -66,23 +64,29 @@ pub fn provider(
                 .clone()
                 .context("llm.provider or llm.chain uses openai, but OPENAI_API_KEY is not set")?;
             let p = &settings.openai;
-            Arc::new(openai::OpenAiClient::new(
-                &p.base_url,
-                &model(p),
-                Some(key),
-                openai::Dialect::OpenAi,
-                timeouts,
-            )?)
+            Arc::new(
+                openai::OpenAiClient::new(
+                    &p.base_url,
+                    &model(p),
+                    Some(key),
+                    openai::Dialect::OpenAi,
+                    timeouts,
+                )?
+                .with_tools(p.tools),
+            )
         }
         LlmProvider::OpenaiCompatible => {
             let p = &settings.openai_compatible;
-            Arc::new(openai::OpenAiClient::new(
-                &p.base_url,
-                &model(p),
-                secrets.openai_compatible_api_key.clone(),
-                openai::Dialect::Compatible,
-                timeouts,
-            )?)
+            Arc::new(
+                openai::OpenAiClient::new(
+                    &p.base_url,
+                    &model(p),
+                    secrets.openai_compatible_api_key.clone(),
+                    openai::Dialect::Compatible,
+                    timeouts,
+                )?
+                .with_tools(p.tools),
+            )
         }
     })
 }

@@ -116,6 +116,8 @@ pub struct OpenAiClient {
     api_key: Option<Secret>,
     dialect: Dialect,
     timeouts: Timeouts,
+    /// Whether the model is offered tools.
+    tools: bool,
 }
 
 impl OpenAiClient {
@@ -137,14 +139,29 @@ impl OpenAiClient {
             api_key,
             dialect,
             timeouts,
+            tools: true,
         })
+    }
+
+    /// Whether the model is offered tools (`llm.<provider>.tools`; on by default).
+    pub fn with_tools(mut self, tools: bool) -> Self {
+        self.tools = tools;
+        self
     }
 
     /// The request body for `request`.
     pub fn body(&self, request: &ModelRequest) -> Value {
         let mut messages = Vec::with_capacity(request.messages.len() + 1);
-        if !request.system.is_empty() {
-            messages.push(json!({"role": "system", "content": request.system}));
+        // The stable system prompt first (OpenAI caches the longest repeated prefix), then what
+        // changes from turn to turn.
+        let system = match (request.system.is_empty(), request.context.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => request.system.clone(),
+            (true, false) => request.context.clone(),
+            (false, false) => format!("{}\n\n{}", request.system, request.context),
+        };
+        if !system.is_empty() {
+            messages.push(json!({"role": "system", "content": system}));
         }
         for m in history::prepare(&request.messages, RULES) {
             push_wire_messages(&m, &mut messages);
@@ -185,6 +202,10 @@ impl ModelClient for OpenAiClient {
 
     fn model(&self) -> &str {
         &self.model
+    }
+
+    fn supports_tools(&self) -> bool {
+        self.tools
     }
 
     fn stream(&self, request: ModelRequest) -> ModelStream {

@@ -167,6 +167,11 @@ impl ModelClient for FallbackChain {
         self.links.first().map_or("none", |l| l.client.model())
     }
 
+    fn supports_tools(&self) -> bool {
+        // Any link may answer a call, so every link must handle tools.
+        self.links.iter().all(|l| l.client.supports_tools())
+    }
+
     fn stream(&self, request: ModelRequest) -> ModelStream {
         let mut links: Vec<(Arc<dyn ModelClient>, Arc<Breaker>)> = self
             .links

@@ -32,6 +32,7 @@ fn timeouts() -> Timeouts {
 fn request() -> ModelRequest {
     ModelRequest {
         system: "You are the shop's assistant.".into(),
+        context: String::new(),
         messages: vec![
             ChatMessage::text(Role::Assistant, "an old reply cut from history"),
             ChatMessage::text(Role::User, "What's the weather in Paris?"),
@@ -251,6 +252,7 @@ fn follow_up(assistant_text: &str, calls: &[ToolCall]) -> ModelRequest {
     }));
     ModelRequest {
         system: "You are the shop's assistant.".into(),
+        context: String::new(),
         messages: vec![
             ChatMessage {
                 role: Role::User,

@@ -9,6 +9,7 @@ mod fake_llm;
 mod helpers;
 
 mod agent_tools;
+mod attacks;
 mod catalog;
 mod config_and_startup;
 mod conversations;
@@ -19,6 +20,7 @@ mod limits;
 mod llm;
 mod loadtest_smoke;
 mod merchants;
+mod model_agent;
 mod readiness;
 mod restart;
 mod shopping;

@@ -8,6 +8,20 @@ use crate::conversation::SessionState;
 use crate::ports::metering::Charge;
 use crate::ports::model::ModelError;
 
+/// One tool call of a turn and its result, as stored with the reply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ToolRecord {
+    /// The tool.
+    pub name: String,
+    /// What the model asked.
+    pub input: serde_json::Value,
+    /// What the tool answered.
+    pub result: serde_json::Value,
+    /// True when the tool refused or failed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
+}
+
 /// Who decided a turn's reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandledBy {
@@ -58,6 +72,13 @@ pub enum AgentEvent {
     CartChanged(Cart),
     /// A model call finished: its usage and cost (one per call; a tool loop makes several).
     ModelCall(Charge),
+    /// A tool ran for the model.
+    ToolUsed(ToolRecord),
+    /// The guard stopped the model's text (a price, a discount or the instructions); the
+    /// guard's phrase was said instead.
+    Guarded(super::guard::Violation),
+    /// The model failed and the offline agent answered instead; why.
+    FellBack(String),
     /// The turn is over. Always the last event.
     Finished {
         /// How it ended.

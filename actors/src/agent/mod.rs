@@ -19,7 +19,10 @@
 
 pub mod config;
 pub mod events;
+pub mod guard;
+mod model_turn;
 pub mod phrases;
+pub mod routing;
 pub mod rules;
 pub mod shop;
 pub mod tools;

@@ -65,14 +65,17 @@ impl Shopper {
             metering: Arc::new(FreeMetering),
             max_tokens: 100,
             max_tool_rounds: 2,
+            deadline: std::time::Duration::from_secs(60),
             rules: Some(RulesDeps {
                 understander: Understander::shared(),
                 classifier: None,
                 threshold: 0.5,
+                model_routes: false,
             }),
         };
         let input = TurnInput {
             system: String::new(),
+            context: String::new(),
             messages: Vec::new(),
             state: self.state.clone(),
             preferred_provider: None,

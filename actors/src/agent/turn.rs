@@ -3,33 +3,42 @@
 //!
 //! Rules first (`agent.mode = "rules"`, [`RulesDeps`]): understand the message locally (intent,
 //! language, entities); when the understanding is unsure and a real `fast` model is configured,
-//! that model decides the intent in one constrained call ([`decide`]); the offline agent
-//! ([`super::rules`]) acts through the shop operations and composes a grounded reply, streamed
-//! in small pieces; the turn finishes with the intent and who decided it.
+//! that model decides the intent in one constrained call ([`decide`]). Then the merchant's
+//! routing ([`super::routing`]) picks who answers:
+//! - the offline agent ([`super::rules`]) acts through the shop operations and composes a
+//!   grounded reply, streamed in small pieces (worded by the `fast` model when the merchant
+//!   asks for it);
+//! - or, for open questions, comparisons and advice when a real `main` model is configured, the
+//!   model's tool loop ([`super::model_turn`]); when that model fails (after the chain's own
+//!   fallbacks), the offline agent answers instead. A `main` model that cannot call tools only
+//!   words the offline agent's reply.
 //!
-//! Model mode (no `RulesDeps`): decide (the merchant's budget, then the `main` model with the
-//! tools) → act through the tools → compose (the model's text) → finish with the session state
-//! and a record of who handled the turn. The model may call tools for up to `max_tool_rounds`
-//! rounds; the last round offers none, so it must answer. Every model call is metered as its
-//! own [`AgentEvent::ModelCall`].
+//! The turn finishes with the intent and who handled it.
+//!
+//! Model mode (no `RulesDeps`): every turn goes to the `main` model's tool loop. The model may
+//! call tools for up to `max_tool_rounds` rounds; the last round offers none, so it must
+//! answer. Every model call is metered as its own [`AgentEvent::ModelCall`]. All model text
+//! passes the guard ([`super::guard`]); all model calls of a turn share its deadline.
 //!
 //! A turn has no side effect before the visitor's message is durable: when it starts while the
 //! message is still being stored (the conversation's early start), its first tool call waits for
 //! the commit, and a turn whose commit failed stops without running any tool.
 
-use super::config::AgentConfig;
+use super::config::{AgentConfig, Wording};
 use super::events::{AgentEvent, HandledBy, TurnOutcome};
+use super::guard::Instructions;
+use super::model_turn::{PassEnd, Prompt, Voice, allowed_at_start, store_context, tool_loop, word};
+use super::routing::{Route, route};
 use super::tools::{ToolContext, Toolbox};
 use crate::conversation::SessionState;
 use crate::ports::metering::{Charge, Metering};
-use crate::ports::model::{
-    ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ProviderKind,
-    Role, ToolCall,
-};
-use crate::understanding::{Intent, Understander};
+use crate::ports::model::{ChatMessage, ModelClient, ModelEvent, ModelRequest, ProviderKind, Role};
+use crate::understanding::{Intent, Lang, Understander};
 use futures_util::StreamExt;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 /// The reply when the merchant's model budget is spent (no model is called).
 pub const OVER_BUDGET_REPLY: &str = "I'm sorry, I can't answer right now. Please try again \
@@ -37,8 +46,12 @@ pub const OVER_BUDGET_REPLY: &str = "I'm sorry, I can't answer right now. Please
 
 /// What a turn starts from: a snapshot, owned by the turn.
 pub struct TurnInput {
-    /// The system prompt (the merchant's configuration and the conversation's summary).
+    /// The system prompt: the deployment's base, the ground rules and the merchant's
+    /// configuration; the same for every turn of the conversation (cacheable).
     pub system: String,
+    /// What the model should know of earlier turns that left the window (the summary); the
+    /// model's context also gets the cart and the products shown.
+    pub context: String,
     /// The context window: earlier messages that fit, then the visitor's new message.
     pub messages: Vec<ChatMessage>,
     /// The session state before the turn.
@@ -49,7 +62,7 @@ pub struct TurnInput {
     pub over_budget: bool,
     /// The visitor's message.
     pub text: String,
-    /// The merchant's agent configuration (name, greeting, tone, policies).
+    /// The merchant's agent configuration (name, greeting, tone, policies, routing).
     pub agent: Arc<AgentConfig>,
 }
 
@@ -68,8 +81,11 @@ pub struct TurnDeps {
     pub max_tokens: u32,
     /// Most rounds of tool calls before the model must answer.
     pub max_tool_rounds: usize,
-    /// Rules first: the local understanding and the offline agent answer; `None`: every turn
-    /// goes to the `main` model.
+    /// The most a turn's model calls may take together; a provider still streaming then has
+    /// failed (timeout).
+    pub deadline: Duration,
+    /// Rules first: the local understanding routes each turn to the offline agent or the
+    /// `main` model; `None`: every turn goes to the `main` model.
     pub rules: Option<RulesDeps>,
 }
 
@@ -78,11 +94,15 @@ pub struct TurnDeps {
 pub struct RulesDeps {
     /// The trained understanding.
     pub understander: Arc<Understander>,
-    /// The `fast` model that decides the intent of a message the understanding is unsure of;
-    /// `None` when no real model is configured (offline, the best local guess stands).
+    /// The `fast` model: it decides the intent of a message the understanding is unsure of,
+    /// and words the offline agent's replies for merchants who ask for it; `None` when no real
+    /// model is configured (offline, the best local guess stands).
     pub classifier: Option<Arc<dyn ModelClient>>,
     /// Below this confidence the classifier decides.
     pub threshold: f32,
+    /// Whether a real `main` model is configured: the merchant's routing sends open questions
+    /// to it. False: the offline agent answers every turn.
+    pub model_routes: bool,
 }
 
 /// One turn. See the module docs.
@@ -115,8 +135,13 @@ impl EventSink for mpsc::Sender<AgentEvent> {
 }
 
 /// Sends `ev` to `sink`.
-async fn emit<S: EventSink>(sink: &mut S, ev: AgentEvent) -> bool {
+pub(super) async fn emit<S: EventSink>(sink: &mut S, ev: AgentEvent) -> bool {
     sink.emit(ev).await
+}
+
+/// The guard's view of the system prompt: its private instructions.
+fn instructions(input: &TurnInput) -> Arc<Instructions> {
+    Arc::new(Instructions::new(&input.agent.instructions(&input.system)))
 }
 
 impl Turn {
@@ -145,165 +170,186 @@ impl Turn {
             mut committed,
         } = self;
         let before = input.state.clone();
-        let mut state = input.state;
-        let finish = |outcome, handled_by, state: SessionState| AgentEvent::Finished {
-            outcome,
-            intent: None,
-            handled_by,
-            state: (state != before).then_some(state),
+        let mut state = input.state.clone();
+        let deadline = Instant::now() + deps.deadline;
+        let finish = |outcome, intent: Option<Intent>, handled_by, state: SessionState| {
+            AgentEvent::Finished {
+                outcome,
+                intent: intent.map(|i| i.as_str().to_string()),
+                handled_by,
+                state: (state != before).then_some(state),
+            }
         };
-        if let Some(rules) = &deps.rules {
-            let understanding = rules.understander.understand(&input.text);
-            let classifier = rules.classifier.as_deref().filter(|_| !input.over_budget);
-            let decision = decide(
-                &understanding,
-                classifier,
-                rules.threshold,
-                deps.metering.as_ref(),
-                &input.text,
-            )
-            .await;
-            let (intent, handled_by) = (decision.intent, decision.handled_by);
-            if let Some(charge) = decision.charge
-                && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
-            {
+        let Some(rules) = &deps.rules else {
+            // Every turn to the `main` model.
+            if input.over_budget {
+                if emit(&mut sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
+                    let ev = finish(TurnOutcome::OverBudget, None, HandledBy::Rules, state);
+                    let _ = emit(&mut sink, ev).await;
+                }
                 return;
             }
-            if let Some(rx) = committed.take()
-                && rx.await.is_err()
-            {
-                return;
-            }
-            let reply = super::rules::respond(
-                &deps.tool_context,
-                &input.agent,
-                &input.text,
-                &understanding,
-                intent,
-                &mut state,
-            )
-            .await;
-            for ev in reply.events {
-                if !emit(&mut sink, ev).await {
-                    return;
-                }
-            }
-            for chunk in word_chunks(&reply.text, 4) {
-                if !emit(&mut sink, AgentEvent::TextDelta(chunk)).await {
-                    return;
-                }
-            }
-            let _ = emit(
-                &mut sink,
-                AgentEvent::Finished {
-                    outcome: TurnOutcome::Complete,
-                    intent: Some(intent.as_str().to_string()),
-                    handled_by,
-                    state: (state != before).then_some(state),
-                },
-            )
-            .await;
-            return;
-        }
-        if input.over_budget {
-            if emit(&mut sink, AgentEvent::TextDelta(OVER_BUDGET_REPLY.into())).await {
-                let _ = emit(
-                    &mut sink,
-                    finish(TurnOutcome::OverBudget, HandledBy::Rules, state),
-                )
-                .await;
-            }
-            return;
-        }
-        let mut messages = input.messages;
-        let mut wrote_text = false;
-        for round in 0..=deps.max_tool_rounds {
-            let offer_tools = round < deps.max_tool_rounds && !deps.tools.is_empty();
-            let request = ModelRequest {
+            let lang = state.lang.unwrap_or(Lang::En);
+            let mut voice =
+                Voice::new(allowed_at_start(&state, &input.agent), instructions(&input));
+            let prompt = Prompt {
                 system: input.system.clone(),
-                messages: messages.clone(),
-                tools: if offer_tools {
-                    deps.tools.specs()
-                } else {
-                    Vec::new()
-                },
-                max_tokens: deps.max_tokens,
+                context: store_context(&state, lang, &input.context),
+                messages: input.messages.clone(),
                 preferred_provider: input.preferred_provider,
             };
-            let call = match model_call(&deps, request, &mut sink, wrote_text).await {
-                Ok(Some(call)) => call,
-                Ok(None) => return,
-                Err((e, charge)) => {
-                    if let Some(charge) = charge
-                        && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
-                    {
-                        return;
-                    }
-                    let _ = emit(
-                        &mut sink,
-                        finish(TurnOutcome::Failed(e), HandledBy::Model, state),
-                    )
-                    .await;
+            let end = tool_loop(
+                &deps,
+                prompt,
+                &mut state,
+                &mut committed,
+                &mut sink,
+                &mut voice,
+                lang,
+                deadline,
+            )
+            .await;
+            let outcome = match end {
+                PassEnd::Gone => return,
+                PassEnd::Failed(e) => TurnOutcome::Failed(e),
+                PassEnd::Done | PassEnd::Guarded(_) => TurnOutcome::Complete,
+            };
+            let _ = emit(&mut sink, finish(outcome, None, HandledBy::Model, state)).await;
+            return;
+        };
+        let understanding = rules.understander.understand(&input.text);
+        let fast = rules.classifier.as_deref().filter(|_| !input.over_budget);
+        let decision = decide(
+            &understanding,
+            fast,
+            rules.threshold,
+            deps.metering.as_ref(),
+            &input.text,
+        )
+        .await;
+        let intent = decision.intent;
+        if let Some(charge) = decision.charge
+            && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
+        {
+            return;
+        }
+        let lang = super::rules::reply_language(&understanding, &state, &input.agent);
+        let route = route(
+            input.agent.routing,
+            rules.model_routes && !input.over_budget,
+            intent,
+            &understanding,
+            &state,
+        );
+        let mut voice = Voice::new(allowed_at_start(&state, &input.agent), instructions(&input));
+        let mut handled_by = decision.handled_by;
+        let mut acting_intent = intent;
+        if route == Route::Model && deps.model.supports_tools() {
+            let prompt = Prompt {
+                system: input.system.clone(),
+                context: store_context(&state, lang, &input.context),
+                messages: input.messages.clone(),
+                preferred_provider: input.preferred_provider,
+            };
+            let end = tool_loop(
+                &deps,
+                prompt,
+                &mut state,
+                &mut committed,
+                &mut sink,
+                &mut voice,
+                lang,
+                deadline,
+            )
+            .await;
+            match end {
+                PassEnd::Gone => return,
+                PassEnd::Done | PassEnd::Guarded(_) => {
+                    let ev = finish(TurnOutcome::Complete, Some(intent), HandledBy::Model, state);
+                    let _ = emit(&mut sink, ev).await;
                     return;
                 }
-            };
-            wrote_text |= !call.text.is_empty();
-            if let Some(charge) = call.charge
-                && !emit(&mut sink, AgentEvent::ModelCall(charge)).await
-            {
-                return;
-            }
-            if call.tool_calls.is_empty() || !offer_tools {
-                let _ = emit(
-                    &mut sink,
-                    finish(TurnOutcome::Complete, HandledBy::Model, state),
-                )
-                .await;
-                return;
-            }
-            if let Some(rx) = committed.take()
-                && rx.await.is_err()
-            {
-                // The visitor's message was not stored: nothing may happen on its behalf.
-                return;
-            }
-            let mut uses = Vec::new();
-            if !call.text.is_empty() {
-                uses.push(ContentBlock::Text { text: call.text });
-            }
-            let mut results = Vec::new();
-            for tc in call.tool_calls {
-                let output = deps.tools.call(&deps.tool_context, &tc, &mut state).await;
-                for ev in output.events {
-                    if !emit(&mut sink, ev).await {
+                PassEnd::Failed(e) => {
+                    // The offline agent answers instead. If the model's tools already changed
+                    // the cart, it shows the cart rather than act a second time.
+                    tracing::warn!(error = %e, "the main model failed; the offline agent answers");
+                    if !emit(&mut sink, AgentEvent::FellBack(e.to_string())).await {
                         return;
                     }
+                    if state.cart != before.cart {
+                        acting_intent = Intent::ViewCart;
+                    }
+                    handled_by = HandledBy::Rules;
                 }
-                uses.push(ContentBlock::ToolUse {
-                    id: tc.id.clone(),
-                    name: tc.name,
-                    input: tc.input,
-                });
-                results.push(ContentBlock::ToolResult {
-                    tool_use_id: tc.id,
-                    content: output.content.to_string(),
-                    is_error: output.is_error,
-                });
             }
-            messages.push(ChatMessage {
-                role: Role::Assistant,
-                content: uses,
-            });
-            messages.push(ChatMessage {
-                role: Role::User,
-                content: results,
-            });
         }
+        if let Some(rx) = committed.take()
+            && rx.await.is_err()
+        {
+            return;
+        }
+        let reply = super::rules::respond(
+            &deps.tool_context,
+            &input.agent,
+            &input.text,
+            &understanding,
+            acting_intent,
+            &mut state,
+        )
+        .await;
+        for ev in reply.events {
+            if !emit(&mut sink, ev).await {
+                return;
+            }
+        }
+        // Who words the offline agent's reply: nobody after a model failure (its sentences
+        // go out as they are); the `main` model when the turn was routed to it but it cannot
+        // call tools; the `fast` model when the merchant asks for it; else nobody.
+        let fell_back = route == Route::Model && deps.model.supports_tools();
+        let wording: Option<&dyn ModelClient> = if fell_back {
+            None
+        } else if route == Route::Model {
+            handled_by = HandledBy::Model;
+            Some(deps.model.as_ref())
+        } else if input.agent.wording == Wording::FastModel {
+            fast
+        } else {
+            None
+        };
+        let spoken = match wording {
+            Some(model) => {
+                word(
+                    model,
+                    deps.metering.as_ref(),
+                    &input.agent,
+                    lang,
+                    &input.text,
+                    &reply.text,
+                    deps.max_tokens,
+                    &mut sink,
+                    &mut voice,
+                    deadline,
+                )
+                .await
+            }
+            None => {
+                if voice.say_own(&mut sink, &reply.text).await {
+                    PassEnd::Done
+                } else {
+                    PassEnd::Gone
+                }
+            }
+        };
+        if matches!(spoken, PassEnd::Gone) {
+            return;
+        }
+        let ev = finish(TurnOutcome::Complete, Some(intent), handled_by, state);
+        let _ = emit(&mut sink, ev).await;
     }
 }
 
 /// `text` in pieces of `words` words (each with its following whitespace), as a reply streams.
-fn word_chunks(text: &str, words: usize) -> Vec<String> {
+pub(super) fn word_chunks(text: &str, words: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut n = 0;
@@ -388,6 +434,7 @@ async fn classify(
 ) -> (Option<Intent>, Option<Charge>) {
     let request = ModelRequest {
         system: classifier_prompt(),
+        context: String::new(),
         messages: vec![ChatMessage::text(Role::User, text)],
         tools: Vec::new(),
         max_tokens: 8,
@@ -420,73 +467,6 @@ async fn classify(
     (Intent::parse(&label), charge)
 }
 
-/// One finished model call.
-struct CallResult {
-    /// Its text.
-    text: String,
-    /// The tools it called, in order.
-    tool_calls: Vec<ToolCall>,
-    /// What it cost, when the provider reported usage.
-    charge: Option<Charge>,
-}
-
-/// Streams one model call into `sink` (text as it comes). `Ok(None)`: the listener went away.
-/// On failure, the charge of what was already used, when the provider reported it.
-async fn model_call<S: EventSink>(
-    deps: &TurnDeps,
-    request: ModelRequest,
-    sink: &mut S,
-    separate: bool,
-) -> Result<Option<CallResult>, (ModelError, Option<Charge>)> {
-    let mut stream = deps.model.stream(request);
-    let mut served: Option<(String, String)> = None;
-    let mut announced = false;
-    let mut text = String::new();
-    let mut tool_calls = Vec::new();
-    let mut usage = None;
-    let failed = loop {
-        let Some(item) = stream.next().await else {
-            break None;
-        };
-        match item {
-            Ok(ModelEvent::Served { provider, model }) => served = Some((provider, model)),
-            Ok(ModelEvent::Delta(t)) if t.is_empty() => {}
-            Ok(ModelEvent::Delta(t)) => {
-                if !announced {
-                    announced = true;
-                    let (provider, model) = served.clone().unwrap_or_else(|| {
-                        (deps.model.provider().into(), deps.model.model().into())
-                    });
-                    if !emit(sink, AgentEvent::Serving { provider, model }).await {
-                        return Ok(None);
-                    }
-                    if separate && !emit(sink, AgentEvent::TextDelta("\n\n".into())).await {
-                        return Ok(None);
-                    }
-                }
-                text.push_str(&t);
-                if !emit(sink, AgentEvent::TextDelta(t)).await {
-                    return Ok(None);
-                }
-            }
-            Ok(ModelEvent::ToolCall(call)) => tool_calls.push(call),
-            Ok(ModelEvent::Usage(u)) => usage = Some(u),
-            Ok(ModelEvent::Stop(_)) => {}
-            Err(e) => break Some(e),
-        }
-    };
-    let charge = usage
-        .map(|usage| Charge::priced(deps.metering.as_ref(), deps.model.as_ref(), served, usage));
-    match failed {
-        Some(e) => Err((e, charge)),
-        None => Ok(Some(CallResult {
-            text,
-            tool_calls,
-            charge,
-        })),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,6 +475,7 @@ mod tests {
     use crate::ports::PortFuture;
     use crate::ports::catalog::{CatalogSearch, ProductHit, SearchError, SearchQuery};
     use crate::ports::metering::FreeMetering;
+    use crate::ports::model::{ContentBlock, ModelError, ToolCall};
     use crate::ports::model::{ModelStream, Usage};
     use std::sync::Mutex;
     use std::time::Duration;
@@ -594,10 +575,12 @@ mod tests {
             metering: Arc::new(FreeMetering),
             max_tokens: 256,
             max_tool_rounds: 3,
+            deadline: Duration::from_secs(60),
             rules: None,
         };
         let input = TurnInput {
             system: "You are the shop's assistant.".into(),
+            context: String::new(),
             messages: vec![ChatMessage::text(Role::User, "do you sell tents?")],
             state: SessionState::default(),
             preferred_provider: None,

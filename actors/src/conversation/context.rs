@@ -58,17 +58,19 @@ impl ContextWindow {
         }
     }
 
-    /// The system prompt: the deployment's base, the merchant's configuration, the summary.
+    /// The system prompt: the deployment's base, the ground rules, the merchant's
+    /// configuration. It stays the same for the whole conversation (providers cache it); the
+    /// summary goes with the turn's context ([`Self::summary`]).
     pub fn system_prompt(&self, base: &str, agent: Option<&AgentSnapshot>) -> String {
-        let mut system = match agent {
+        match agent {
             Some(a) => a.config.system_prompt(base, &a.store_name),
             None => base.to_string(),
-        };
-        if let Some(summary) = &self.summary {
-            system.push_str("\n\nEarlier in this conversation (summary): ");
-            system.push_str(summary);
         }
-        system
+    }
+
+    /// The summary of what left the window, once written.
+    pub fn summary(&self) -> Option<&str> {
+        self.summary.as_deref()
     }
 
     /// The messages for a turn on `user_text` (not yet remembered): the history that fits the
@@ -107,6 +109,7 @@ impl ContextWindow {
         let previous = self.summary.as_deref().unwrap_or("(none)");
         let request = ModelRequest {
             system: SUMMARY_PROMPT.into(),
+            context: String::new(),
             messages: vec![ChatMessage::text(
                 Role::User,
                 format!(

@@ -37,6 +37,8 @@ pub struct ConversationSettings {
     pub max_reply_tokens: u32,
     /// Most rounds of tool calls in one turn before the model must answer.
     pub max_tool_rounds: usize,
+    /// The most a turn's model calls may take together.
+    pub turn_deadline: Duration,
 }
 
 impl Default for ConversationSettings {
@@ -49,6 +51,7 @@ impl Default for ConversationSettings {
             system_prompt: "You are a helpful shopping assistant.".into(),
             max_reply_tokens: 512,
             max_tool_rounds: 3,
+            turn_deadline: Duration::from_secs(60),
         }
     }
 }
@@ -67,6 +70,9 @@ pub trait EngineObserver: Send + Sync + 'static {
     fn subscriber_dropped(&self) {}
     /// A turn was understood: its intent and who handled it (`rules` or `model`).
     fn turn_understood(&self, _intent: &str, _handled_by: &str) {}
+    /// The agent stepped in on a model's answer: the guard stopped a `price`, `discount` or
+    /// `prompt`, or the offline agent answered after the model failed (`fallback`).
+    fn intervention(&self, _kind: &str) {}
     /// A turn ended (`complete` or `interrupted`).
     fn turn_finished(&self, _outcome: &'static str) {}
     /// The first token of a reply arrived, `seconds` after the turn started.

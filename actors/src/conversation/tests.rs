@@ -50,6 +50,7 @@ fn registry_with(
                 system_prompt: "test".into(),
                 max_reply_tokens: 256,
                 max_tool_rounds: 3,
+                turn_deadline: Duration::from_secs(60),
             })
             .merchants(crate::merchant::MerchantRegistry::new(
                 agents,
@@ -416,7 +417,10 @@ impl crate::ports::ModelClient for RecordingModel {
         "recording"
     }
     fn stream(&self, request: crate::ports::ModelRequest) -> crate::ports::ModelStream {
-        self.prompts.lock().unwrap().push(request.system.clone());
+        self.prompts
+            .lock()
+            .unwrap()
+            .push(format!("{}\n{}", request.system, request.context));
         self.inner.stream(request)
     }
 }
@@ -452,6 +456,7 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
                 system_prompt: "Base.".into(),
                 max_reply_tokens: 64,
                 max_tool_rounds: 3,
+                turn_deadline: Duration::from_secs(60),
             })
             .merchants(merchants.clone())
             .build(),
@@ -623,6 +628,7 @@ async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_t
                 system_prompt: "Base.".into(),
                 max_reply_tokens: 64,
                 max_tool_rounds: 3,
+                turn_deadline: Duration::from_secs(60),
             })
             .build(),
         Duration::from_secs(5),

@@ -140,6 +140,7 @@ mod tests {
     fn request(text: &str) -> ModelRequest {
         ModelRequest {
             system: "be brief".into(),
+            context: String::new(),
             messages: vec![ChatMessage::text(Role::User, text)],
             tools: vec![],
             max_tokens: 100,

@@ -179,6 +179,10 @@ pub struct ModelRequest {
     /// The system prompt. It is the stable prefix of every call of a conversation: providers
     /// that cache prompts mark it (with the tools) as cacheable.
     pub system: String,
+    /// What changes from turn to turn and stays out of the cacheable prefix: the cart, the
+    /// products shown, the conversation's summary. Sent after `system` (Anthropic: a second,
+    /// uncached system block; OpenAI: the end of the system message); empty for none.
+    pub context: String,
     /// The conversation so far, oldest first, ending with the visitor's message (or, inside a
     /// tool loop, with the results of the tools the model called).
     pub messages: Vec<ChatMessage>,
@@ -338,4 +342,9 @@ pub trait ModelClient: Send + Sync + 'static {
     fn model(&self) -> &str;
     /// Starts a streaming call. Errors before the first token come as the stream's first item.
     fn stream(&self, request: ModelRequest) -> ModelStream;
+    /// Whether it calls tools reliably. A model that does not (a small local one) is only asked
+    /// to word replies the offline agent composed; it is never offered tools.
+    fn supports_tools(&self) -> bool {
+        true
+    }
 }

@@ -109,6 +109,15 @@ pub struct ReplyMeta {
     /// The cart after the turn, when the turn showed or changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cart: Option<crate::cart::Cart>,
+    /// The tools the model called, in order, with their results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<crate::agent::events::ToolRecord>,
+    /// What the guard stopped (`price`, `discount`, `prompt`), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
+    /// Why the model's answer was replaced by the offline agent's, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl ReplyMeta {

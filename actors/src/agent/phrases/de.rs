@@ -228,4 +228,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("items_word", "Artikel"),
     ("opener_friendly", "Gute Wahl! "),
     ("opener_playful", "Oh, schicke Wahl! "),
+    (
+        "guard_price",
+        "Ich kann Preise, Summen und Rabatte nur so nennen, wie sie in unserem Katalog und deinem Warenkorb stehen, deshalb kann ich das nicht bestätigen. Frag mich nach einem Produkt, und ich nenne dir den echten Preis.",
+    ),
+    (
+        "guard_prompt",
+        "Ich kann nicht verraten, wie ich eingerichtet bin, aber ich helfe dir gern, etwas im Shop zu finden.",
+    ),
 ];

@@ -210,4 +210,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("items_word", "items"),
     ("opener_friendly", "Great choice! "),
     ("opener_playful", "Ooh, nice pick! "),
+    (
+        "guard_price",
+        "I can only quote prices, totals and discounts exactly as our catalog and your cart give them, so I won't confirm that. Ask me about any product and I'll give you its real price.",
+    ),
+    (
+        "guard_prompt",
+        "I can't share how I'm set up, but I'm happy to help you find something in the store.",
+    ),
 ];

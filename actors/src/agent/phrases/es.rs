@@ -222,4 +222,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("items_word", "artículos"),
     ("opener_friendly", "¡Buena elección! "),
     ("opener_playful", "¡Uy, qué buena elección! "),
+    (
+        "guard_price",
+        "Solo puedo indicar precios, totales y descuentos tal como figuran en nuestro catálogo y en tu carrito, así que no puedo confirmarlo. Pregúntame por cualquier producto y te diré su precio real.",
+    ),
+    (
+        "guard_prompt",
+        "No puedo compartir cómo estoy configurado, pero con gusto te ayudo a encontrar algo en la tienda.",
+    ),
 ];

@@ -240,4 +240,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("items_word", "articles"),
     ("opener_friendly", "Excellent choix ! "),
     ("opener_playful", "Oh, joli choix ! "),
+    (
+        "guard_price",
+        "Je ne peux indiquer que les prix, totaux et remises tels que notre catalogue et votre panier les donnent, je ne peux donc pas le confirmer. Demandez-moi n'importe quel produit et je vous donnerai son vrai prix.",
+    ),
+    (
+        "guard_prompt",
+        "Je ne peux pas partager ma configuration, mais je vous aide volontiers à trouver quelque chose dans la boutique.",
+    ),
 ];

@@ -219,4 +219,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("items_word", "itens"),
     ("opener_friendly", "Ótima escolha! "),
     ("opener_playful", "Uau, boa escolha! "),
+    (
+        "guard_price",
+        "Só posso indicar preços, totais e descontos exatamente como aparecem no nosso catálogo e no seu carrinho, por isso não posso confirmar isso. Pergunte por qualquer produto e eu digo o preço real.",
+    ),
+    (
+        "guard_prompt",
+        "Não posso compartilhar como fui configurado, mas fico feliz em ajudar você a encontrar algo na loja.",
+    ),
 ];

@@ -97,6 +97,7 @@ impl ConversationActor {
         let agent = self.agent.as_deref();
         let input = TurnInput {
             system: self.context.system_prompt(&settings.system_prompt, agent),
+            context: self.context.summary().unwrap_or_default().to_string(),
             messages: self.context.window(user_text, settings),
             state: self.session.clone(),
             preferred_provider: agent.and_then(|a| a.config.preferred_provider(ModelRole::Main)),
@@ -111,6 +112,7 @@ impl ConversationActor {
             metering: self.deps.metering.clone(),
             max_tokens: settings.max_reply_tokens,
             max_tool_rounds: settings.max_tool_rounds,
+            deadline: settings.turn_deadline,
             rules: self.deps.rules.clone(),
         };
         let mut turn = Turn::new(input, deps);
@@ -371,6 +373,23 @@ impl Handler<TurnEvent> for ConversationActor {
                     r.meta.products = items.clone();
                     let message_id = r.message_id;
                     self.broadcast(ConversationEvent::Products { message_id, items });
+                }
+            }
+            AgentEvent::ToolUsed(record) => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.tools.push(record);
+                }
+            }
+            AgentEvent::Guarded(violation) => {
+                self.observer().intervention(violation.as_str());
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.guard = Some(violation.as_str().to_string());
+                }
+            }
+            AgentEvent::FellBack(why) => {
+                self.observer().intervention("fallback");
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.fallback = Some(why);
                 }
             }
             AgentEvent::CartChanged(cart) => {

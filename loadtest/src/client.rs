@@ -63,17 +63,20 @@ pub(crate) fn clients(sources: u8) -> anyhow::Result<Vec<reqwest::Client>> {
 
 /// Resolves the publishable key: the given one, or a new merchant's (needs the admin token).
 pub async fn publishable_key(target: &Target) -> anyhow::Result<String> {
-    merchant(target, None).await
+    Ok(merchant(target, None, None).await?.0)
 }
 
 /// Like [`publishable_key`]; a new merchant gets the products of `catalog` (a JSON array file,
 /// such as data/catalog/dev-catalog.json) imported first.
+/// The merchant a run talks to: its publishable key, and its secret key when the run created
+/// it (with the admin token), importing `catalog` into it.
 pub async fn merchant(
     target: &Target,
     catalog: Option<&std::path::Path>,
-) -> anyhow::Result<String> {
+    agent_config: Option<&std::path::Path>,
+) -> anyhow::Result<(String, Option<String>)> {
     if let Some(pk) = &target.publishable_key {
-        return Ok(pk.clone());
+        return Ok((pk.clone(), None));
     }
     let Some(admin) = &target.admin_token else {
         bail!(
@@ -112,10 +115,57 @@ pub async fn merchant(
             .error_for_status()
             .context("importing the catalog failed")?;
     }
-    body["publishable_key"]["key"]
+    if let Some(file) = agent_config {
+        let sk = body["secret_key"]["key"]
+            .as_str()
+            .context("the merchant response has no secret key")?;
+        let config = std::fs::read(file)
+            .with_context(|| format!("cannot read the agent configuration {}", file.display()))?;
+        reqwest::Client::new()
+            .put(format!("{}/v1/merchant/agent", target.base_url))
+            .bearer_auth(sk)
+            .header("content-type", "application/json")
+            .body(config)
+            .send()
+            .await
+            .context("could not reach the server")?
+            .error_for_status()
+            .context("setting the agent configuration failed")?;
+    }
+    let pk = body["publishable_key"]["key"]
         .as_str()
         .map(str::to_string)
-        .context("the merchant response has no publishable key")
+        .context("the merchant response has no publishable key")?;
+    Ok((pk, body["secret_key"]["key"].as_str().map(str::to_string)))
+}
+
+/// The model cost per 1,000 of `conversations`, in US dollars, by model and in total (`all`),
+/// from the merchant's usage report (`GET /v1/merchant/usage?period=all`).
+pub async fn cost_per_1000(
+    target: &Target,
+    secret_key: &str,
+    conversations: usize,
+) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let usage: Value = reqwest::Client::new()
+        .get(format!("{}/v1/merchant/usage?period=all", target.base_url))
+        .bearer_auth(secret_key)
+        .send()
+        .await
+        .context("could not reach the server")?
+        .error_for_status()
+        .context("reading the merchant's usage failed")?
+        .json()
+        .await?;
+    let per_1000 = |nanos: &Value| {
+        nanos.as_f64().unwrap_or(0.0) / 1e9 / conversations.max(1) as f64 * 1000.0
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for m in usage["models"].as_array().into_iter().flatten() {
+        let name = m["model"].as_str().unwrap_or("?").to_string();
+        out.insert(name, per_1000(&m["cost_nanos"]));
+    }
+    out.insert("all".into(), per_1000(&usage["total"]["cost_nanos"]));
+    Ok(out)
 }
 
 pub(crate) async fn create_conversation(

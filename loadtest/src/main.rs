@@ -89,6 +89,10 @@ enum Scenario {
         /// data/catalog/dev-catalog.json; scripted sessions need a catalog.
         #[arg(long)]
         catalog: Option<PathBuf>,
+        /// The agent configuration (JSON, as `PUT /v1/merchant/agent` takes it) of the merchant
+        /// the run creates, e.g. `{"routing": "model"}`.
+        #[arg(long)]
+        agent_config: Option<PathBuf>,
     },
     /// Closed-loop catalog searches with a merchant's secret key; reports search latency.
     Search {
@@ -212,6 +216,7 @@ async fn main() -> ExitCode {
             model_ttft_ms,
             script,
             catalog,
+            agent_config,
         } => match script.map(|p| read_script(&p)).transpose() {
             Err(e) => Err(e),
             Ok(script) => {
@@ -220,6 +225,7 @@ async fn main() -> ExitCode {
                     &ChatOptions {
                         script,
                         catalog,
+                        agent_config,
                         conversations,
                         messages,
                         think: Duration::from_millis(think_ms),

@@ -65,6 +65,9 @@ pub struct Report {
     pub rates: BTreeMap<String, f64>,
     /// The server's resource use, when its pid was given.
     pub server: Option<ServerUsage>,
+    /// Metered model cost in US dollars per 1,000 conversations, by model and in total, when
+    /// the run created its merchant (it reads the merchant's usage report at the end).
+    pub cost_per_1000_conversations_usd: BTreeMap<String, f64>,
 }
 
 impl Report {
@@ -96,6 +99,11 @@ impl Report {
             out.push_str(&format!(
                 "server RSS {} → {} KiB (peak {}), CPU {:.2} s\n",
                 s.rss_start_kib, s.rss_end_kib, s.rss_peak_kib, s.cpu_seconds
+            ));
+        }
+        for (model, usd) in &self.cost_per_1000_conversations_usd {
+            out.push_str(&format!(
+                "model cost per 1,000 conversations, {model}: ${usd:.4}\n"
             ));
         }
         if self.errors.is_empty() {

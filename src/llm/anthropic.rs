@@ -114,12 +114,13 @@ impl AnthropicClient {
             .collect();
         if self.caching && !request.tools.is_empty() {
             // A tool loop's next round repeats this whole prompt: cache it up to here.
-            if let Some(block) = messages
-                .last_mut()
-                .and_then(|m| m["content"].as_array_mut())
-                .and_then(|c| c.last_mut())
-            {
-                block["cache_control"] = cache.clone();
+            if let Some(last) = messages.last_mut() {
+                if let Some(text) = last["content"].as_str() {
+                    last["content"] = json!([{"type": "text", "text": text}]);
+                }
+                if let Some(block) = last["content"].as_array_mut().and_then(|c| c.last_mut()) {
+                    block["cache_control"] = cache.clone();
+                }
             }
         }
         let mut body = json!({

@@ -867,7 +867,7 @@ async fn a_conversation_streams_the_providers_reply_and_keeps_partial_text_when_
 }
 
 /// Starts (or reuses) the real llama.cpp server of `scripts/llm.sh` and returns its base URL.
-fn real_model_server() -> String {
+pub fn real_model_server() -> String {
     let out = std::process::Command::new(crate::helpers::repo_root().join("scripts/llm.sh"))
         .arg("start")
         .output()

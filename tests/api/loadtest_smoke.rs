@@ -34,6 +34,7 @@ async fn a_short_load_run_completes_without_errors() {
             quiet: true,
             script: None,
             catalog: None,
+            agent_config: None,
         },
     )
     .await

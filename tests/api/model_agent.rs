@@ -354,3 +354,86 @@ async fn a_failing_provider_mid_turn_leaves_the_answer_to_the_offline_agent() {
             .join("\n")
     );
 }
+
+#[actix_web::test]
+async fn a_merchant_who_asks_for_fast_wording_gets_the_offline_facts_in_the_models_words() {
+    let fake = FakeLlm::start().await;
+    let app = app_with("anthropic", &fake, &[]).await;
+    let shop = tent_shop(&app).await;
+    let res = app
+        .client
+        .put(app.url("/v1/merchant/agent"))
+        .bearer_auth(&shop.secret_key)
+        .json(&json!({"wording": "fast_model", "tone": "playful"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let c = app.create_conversation(&shop.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+
+    // A sure turn: the rules search; the fast model words the reply.
+    fake.then(Reply::sse(
+        &anthropic_text(&["Ooh, tents! ", "The Ridge Tent 2P ", "is $249.00."]),
+        9,
+    ));
+    let seen = turn(&mut ws, "w-1", "do you have tents?").await;
+    assert_eq!(seen.text, "Ooh, tents! The Ridge Tent 2P is $249.00.");
+    assert_eq!(seen.products.len(), 1, "the cards come from the rules' search");
+    let request = &fake.seen()[0].body;
+    assert_eq!(request["model"], "claude-haiku-4-5", "the fast model words");
+    assert!(request.get("tools").is_none());
+    let prompt = request["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        prompt.contains("Draft: ") && prompt.contains("Ridge Tent 2P"),
+        "{prompt}"
+    );
+
+    // Wording that invents a price is stopped: the visitor gets the offline agent's own reply.
+    fake.then(Reply::sse(
+        &anthropic_text(&["Sure! The Trail Stove ", "is only $5.00 today."]),
+        9,
+    ));
+    let seen = turn(&mut ws, "w-2", "do you have a camping stove?").await;
+    assert!(!seen.text.contains("$5.00"), "{}", seen.text);
+    assert!(seen.text.contains("Trail Stove"), "{}", seen.text);
+    let (_, meta) = last_reply_meta(&app, &c.id).await;
+    assert_eq!(meta["guard"], "price", "{meta}");
+}
+
+#[actix_web::test]
+async fn a_local_model_without_tool_calling_words_what_the_offline_agent_found() {
+    // SmolLM2 through llama.cpp does not call tools reliably (`llm.openai_compatible.tools =
+    // false`): a turn routed to the model is acted on by the offline agent (search, cards)
+    // and worded by the real local model, behind the guard.
+    let url = crate::llm::real_model_server();
+    let app = spawn_app_with(move |env| {
+        env.insert("AGENTPAY__AGENT__MODE".into(), "rules".into());
+        env.insert("AGENTPAY__AGENT__INTENT_THRESHOLD".into(), "0".into());
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "openai_compatible".into());
+        env.insert("AGENTPAY__LLM__OPENAI_COMPATIBLE__BASE_URL".into(), url);
+        env.insert("AGENTPAY__LLM__FIRST_BYTE_TIMEOUT_MS".into(), "60000".into());
+        env.insert("AGENTPAY__LLM__IDLE_TIMEOUT_MS".into(), "60000".into());
+        env.insert("AGENTPAY__CONVERSATION__MAX_REPLY_TOKENS".into(), "64".into());
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+    })
+    .await;
+    let shop = tent_shop(&app).await;
+    let c = app.create_conversation(&shop.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    let seen = turn(&mut ws, "l-1", ADVICE).await;
+    assert_eq!(seen.products.len(), 1, "{:?}", seen.types);
+    let first = seen.products[0]["items"][0]["external_id"].as_str().unwrap();
+    assert!(["TENT-2P", "STOVE-1"].contains(&first), "{first}");
+    assert_eq!(seen.end["handled_by"], "model");
+    assert!(!seen.text.trim().is_empty());
+    assert!(
+        seen.end["usage"]["output_tokens"].as_u64().unwrap_or(0) > 0,
+        "the local model was called: {}",
+        seen.end
+    );
+    let (_, meta) = last_reply_meta(&app, &c.id).await;
+    assert!(meta.get("tools").is_none(), "no tool calls: {meta}");
+}

@@ -422,6 +422,7 @@ async fn the_scripted_sessions_run_through_the_load_harness() {
             quiet: true,
             script: Some(script),
             catalog: Some(repo_root().join("data/catalog/dev-catalog.json")),
+            agent_config: None,
         },
     )
     .await

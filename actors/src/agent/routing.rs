@@ -122,7 +122,17 @@ fn balanced_needs_model(intent: Intent, u: &Understanding, state: &SessionState)
         !u.entities.references.is_empty() || u.names_products || state.focus.is_some();
     match intent {
         Intent::ProductComparison | Intent::ProductQuestion => true,
-        Intent::ProductSearch => !u.names_products || asks_advice(u),
+        Intent::ProductSearch => {
+            // A refinement of the last search ("any under 100?") names no product but keeps
+            // the last one's words: the rules search again with the new bounds.
+            let e = &u.entities;
+            let refines = state.last_query.is_some()
+                && (e.max_price_minor.is_some()
+                    || e.min_price_minor.is_some()
+                    || e.colour.is_some()
+                    || e.size.is_some());
+            (!u.names_products && !refines) || asks_advice(u)
+        }
         Intent::AddToCart | Intent::PriceQuestion => !clear_reference,
         Intent::RemoveFromCart => !clear_reference && state.cart.lines.len() > 1,
         Intent::Greeting
@@ -176,6 +186,22 @@ mod tests {
         ] {
             assert_eq!(routed(text), Route::Model, "{text}");
         }
+    }
+
+    #[test]
+    fn a_refinement_of_the_last_search_stays_with_the_rules() {
+        let u = Understander::shared().understand("anything under 30 bucks?");
+        let mut s = SessionState::default();
+        assert_eq!(
+            route(Routing::Balanced, true, Intent::ProductSearch, &u, &s),
+            Route::Model,
+            "nothing to refine: the model asks what they want"
+        );
+        s.last_query = Some("headphones".into());
+        assert_eq!(
+            route(Routing::Balanced, true, Intent::ProductSearch, &u, &s),
+            Route::Rules
+        );
     }
 
     #[test]

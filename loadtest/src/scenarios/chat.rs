@@ -53,6 +53,8 @@ pub struct ChatOptions {
     pub script: Option<Arc<Vec<Session>>>,
     /// Products to import into the merchant the run creates.
     pub catalog: Option<std::path::PathBuf>,
+    /// The agent configuration (a JSON file) of the merchant the run creates.
+    pub agent_config: Option<std::path::PathBuf>,
 }
 
 /// One scripted shopping session (data/scripts/sessions.json).
@@ -149,7 +151,12 @@ struct ChatStats {
 
 /// N conversations chatting: ack latency, time to first token, delta gaps, turn time.
 pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Report> {
-    let pk = merchant(target, opts.catalog.as_deref()).await?;
+    let (pk, secret_key) = merchant(
+        target,
+        opts.catalog.as_deref(),
+        opts.agent_config.as_deref(),
+    )
+    .await?;
     let script_stats = Arc::new(Mutex::new(ScriptStats::default()));
     let http = clients(target.sources)?;
     let live = Arc::new(Live::default());
@@ -348,6 +355,10 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
     }
     for (name, value) in counters {
         report.counters.insert(name.into(), value);
+    }
+    if let Some(sk) = &secret_key {
+        report.cost_per_1000_conversations_usd =
+            crate::client::cost_per_1000(target, sk, opts.conversations).await?;
     }
     report
         .rates

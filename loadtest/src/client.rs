@@ -156,9 +156,8 @@ pub async fn cost_per_1000(
         .context("reading the merchant's usage failed")?
         .json()
         .await?;
-    let per_1000 = |nanos: &Value| {
-        nanos.as_f64().unwrap_or(0.0) / 1e9 / conversations.max(1) as f64 * 1000.0
-    };
+    let per_1000 =
+        |nanos: &Value| nanos.as_f64().unwrap_or(0.0) / 1e9 / conversations.max(1) as f64 * 1000.0;
     let mut out = std::collections::BTreeMap::new();
     for m in usage["models"].as_array().into_iter().flatten() {
         let name = m["model"].as_str().unwrap_or("?").to_string();

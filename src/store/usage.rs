@@ -62,13 +62,15 @@ pub async fn spend_since(
     Ok((row.try_get("today")?, row.try_get("month")?))
 }
 
-const TOTALS: &str = "COALESCE(m.provider, '') AS provider, COALESCE(m.model, '') AS model, \
-     count(*)::int8 AS replies, \
-     COALESCE(SUM((m.usage->>'input_tokens')::int8), 0)::int8 AS input_tokens, \
-     COALESCE(SUM((m.usage->>'output_tokens')::int8), 0)::int8 AS output_tokens, \
-     COALESCE(SUM((m.usage->>'cache_write_tokens')::int8), 0)::int8 AS cache_write_tokens, \
-     COALESCE(SUM((m.usage->>'cache_read_tokens')::int8), 0)::int8 AS cache_read_tokens, \
-     COALESCE(SUM(m.cost_nanos), 0)::int8 AS cost_nanos";
+/// Totals per provider and model, over the calls of `model_calls k`: a reply whose turn called
+/// two models (the `fast` one to classify, the `main` one to answer) counts under both.
+const TOTALS: &str = "k.provider AS provider, k.model AS model, \
+     count(DISTINCT k.message_id)::int8 AS replies, \
+     COALESCE(SUM(k.input_tokens), 0)::int8 AS input_tokens, \
+     COALESCE(SUM(k.output_tokens), 0)::int8 AS output_tokens, \
+     COALESCE(SUM(k.cache_write_tokens), 0)::int8 AS cache_write_tokens, \
+     COALESCE(SUM(k.cache_read_tokens), 0)::int8 AS cache_read_tokens, \
+     COALESCE(SUM(k.cost_nanos), 0)::int8 AS cost_nanos";
 
 fn totals_from(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<ModelTotals>, sqlx::Error> {
     rows.iter()
@@ -87,7 +89,7 @@ fn totals_from(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<ModelTotals>, sqlx:
         .collect()
 }
 
-/// `merchant`'s replies completed in `[from, to)`, by provider and model.
+/// `merchant`'s model calls made in `[from, to)`, by provider and model.
 pub async fn merchant_totals(
     pool: &PgPool,
     merchant: MerchantId,
@@ -95,9 +97,9 @@ pub async fn merchant_totals(
     to: DateTime<Utc>,
 ) -> Result<Vec<ModelTotals>, StoreError> {
     let sql = format!(
-        "SELECT {TOTALS} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-         WHERE c.merchant_id = $1 AND m.cost_nanos IS NOT NULL \
-           AND ($2::timestamptz IS NULL OR m.completed_at >= $2) AND m.completed_at < $3 \
+        "SELECT {TOTALS} FROM model_calls k \
+         WHERE k.merchant_id = $1 \
+           AND ($2::timestamptz IS NULL OR k.created_at >= $2) AND k.created_at < $3 \
          GROUP BY 1, 2 ORDER BY 1, 2"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -125,8 +127,8 @@ pub async fn conversation_totals(
         return Err(StoreError::NotFound);
     }
     let sql = format!(
-        "SELECT {TOTALS} FROM messages m \
-         WHERE m.conversation_id = $1 AND m.cost_nanos IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        "SELECT {TOTALS} FROM model_calls k \
+         WHERE k.conversation_id = $1 GROUP BY 1, 2 ORDER BY 1, 2"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(conversation.0)

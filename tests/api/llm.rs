@@ -419,7 +419,9 @@ async fn anthropic_tool_calls_assemble_across_chunks_and_go_back_as_tool_use_and
                          "content": r#"[{"sku":"TREK-2","price":12900}]"#, "is_error": false},
                         {"type": "tool_result", "tool_use_id": "toolu_01B",
                          "content": "category service unavailable", "is_error": true},
-                        {"type": "text", "text": "Only green ones, please."},
+                        // The last block is a cache breakpoint when tools are offered.
+                        {"type": "text", "text": "Only green ones, please.",
+                         "cache_control": {"type": "ephemeral"}},
                     ]},
                 ],
             }),
@@ -849,7 +851,13 @@ async fn a_conversation_streams_the_providers_reply_and_keeps_partial_text_when_
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1].header("x-api-key"), Some("sk-ant-e2e"));
     let messages = seen[1].body["messages"].as_array().unwrap();
-    assert_eq!(messages.last().unwrap()["content"], "Do you sell tents?");
+    // Tools are offered, so the last message is a cache breakpoint (a tool loop's next round
+    // reads this prompt from the cache).
+    assert_eq!(
+        messages.last().unwrap()["content"],
+        json!([{"type": "text", "text": "Do you sell tents?",
+                "cache_control": {"type": "ephemeral"}}])
+    );
 
     // Overloaded after some text: the partial text stays, marked interrupted, with a notice;
     // the provider is not asked again.

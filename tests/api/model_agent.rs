@@ -380,7 +380,11 @@ async fn a_merchant_who_asks_for_fast_wording_gets_the_offline_facts_in_the_mode
     ));
     let seen = turn(&mut ws, "w-1", "do you have tents?").await;
     assert_eq!(seen.text, "Ooh, tents! The Ridge Tent 2P is $249.00.");
-    assert_eq!(seen.products.len(), 1, "the cards come from the rules' search");
+    assert_eq!(
+        seen.products.len(),
+        1,
+        "the cards come from the rules' search"
+    );
     let request = &fake.seen()[0].body;
     assert_eq!(request["model"], "claude-haiku-4-5", "the fast model words");
     assert!(request.get("tools").is_none());
@@ -413,9 +417,15 @@ async fn a_local_model_without_tool_calling_words_what_the_offline_agent_found()
         env.insert("AGENTPAY__AGENT__INTENT_THRESHOLD".into(), "0".into());
         env.insert("AGENTPAY__LLM__PROVIDER".into(), "openai_compatible".into());
         env.insert("AGENTPAY__LLM__OPENAI_COMPATIBLE__BASE_URL".into(), url);
-        env.insert("AGENTPAY__LLM__FIRST_BYTE_TIMEOUT_MS".into(), "60000".into());
+        env.insert(
+            "AGENTPAY__LLM__FIRST_BYTE_TIMEOUT_MS".into(),
+            "60000".into(),
+        );
         env.insert("AGENTPAY__LLM__IDLE_TIMEOUT_MS".into(), "60000".into());
-        env.insert("AGENTPAY__CONVERSATION__MAX_REPLY_TOKENS".into(), "64".into());
+        env.insert(
+            "AGENTPAY__CONVERSATION__MAX_REPLY_TOKENS".into(),
+            "64".into(),
+        );
         env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
     })
     .await;
@@ -425,7 +435,9 @@ async fn a_local_model_without_tool_calling_words_what_the_offline_agent_found()
     assert_eq!(ws.event().await["type"], "hello");
     let seen = turn(&mut ws, "l-1", ADVICE).await;
     assert_eq!(seen.products.len(), 1, "{:?}", seen.types);
-    let first = seen.products[0]["items"][0]["external_id"].as_str().unwrap();
+    let first = seen.products[0]["items"][0]["external_id"]
+        .as_str()
+        .unwrap();
     assert!(["TENT-2P", "STOVE-1"].contains(&first), "{first}");
     assert_eq!(seen.end["handled_by"], "model");
     assert!(!seen.text.trim().is_empty());
@@ -436,4 +448,46 @@ async fn a_local_model_without_tool_calling_words_what_the_offline_agent_found()
     );
     let (_, meta) = last_reply_meta(&app, &c.id).await;
     assert!(meta.get("tools").is_none(), "no tool calls: {meta}");
+}
+
+#[actix_web::test]
+async fn an_overloaded_provider_falls_back_along_the_chain_before_the_offline_agent() {
+    let anthropic = FakeLlm::start().await;
+    let openai = FakeLlm::start().await;
+    let openai_url = openai.base_url.clone();
+    let app = app_with(
+        "anthropic",
+        &anthropic,
+        &[
+            ("AGENTPAY__LLM__CHAIN", r#"["anthropic", "openai"]"#),
+            ("AGENTPAY__LLM__MAX_RETRIES", "0"),
+            ("AGENTPAY__LLM__OPENAI__BASE_URL", &openai_url),
+        ],
+    )
+    .await;
+    let shop = tent_shop(&app).await;
+    anthropic.then(Reply::error(
+        529,
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    ));
+    openai.then(Reply::sse(
+        &openai_chunks(
+            &[json!({"content": "For a first trip, a light tent and a small stove will do."})],
+            "stop",
+        ),
+        13,
+    ));
+    let c = app.create_conversation(&shop.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    let seen = turn(&mut ws, "ch-1", ADVICE).await;
+    assert_eq!(
+        seen.text,
+        "For a first trip, a light tent and a small stove will do."
+    );
+    assert_eq!(seen.end["handled_by"], "model");
+    let (_, meta) = last_reply_meta(&app, &c.id).await;
+    assert!(meta.get("fallback").is_none(), "the chain answered: {meta}");
+    assert_eq!(anthropic.seen().len(), 1);
+    assert_eq!(openai.seen().len(), 1);
 }

@@ -339,12 +339,15 @@ impl Instructions {
     /// publishes: policies, greeting, names).
     pub fn new(text: &str) -> Self {
         let all: Vec<String> = words(text).map(|(_, w)| w).collect();
-        let mut runs = vec![HashSet::new(); LEAK_WORDS + 1];
-        for k in HOLD_FROM_WORDS..=LEAK_WORDS {
-            for w in all.windows(k) {
-                runs[k].insert(run_hash(w));
-            }
-        }
+        let runs = (0..=LEAK_WORDS)
+            .map(|k| {
+                if k < HOLD_FROM_WORDS {
+                    HashSet::new()
+                } else {
+                    all.windows(k).map(run_hash).collect()
+                }
+            })
+            .collect();
         Self { runs }
     }
 
@@ -434,8 +437,7 @@ impl Guard {
         } else {
             self.text[self.fed..]
                 .char_indices()
-                .filter(|(_, c)| !c.is_alphanumeric())
-                .last()
+                .rfind(|(_, c)| !c.is_alphanumeric())
                 .map_or(self.fed, |(i, c)| self.fed + i + c.len_utf8())
         };
         let fresh: Vec<(usize, String)> = words(&self.text[self.fed..complete])

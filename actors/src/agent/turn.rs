@@ -798,4 +798,39 @@ mod tests {
             })
         ));
     }
+
+    /// A provider that answers nothing, ever.
+    struct Stalled;
+
+    impl ModelClient for Stalled {
+        fn provider(&self) -> &str {
+            "stalled"
+        }
+        fn model(&self) -> &str {
+            "stalled-1"
+        }
+        fn stream(&self, _request: ModelRequest) -> ModelStream {
+            futures_util::stream::pending().boxed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_model_that_stalls_fails_the_turn_at_its_deadline() {
+        let started = tokio::time::Instant::now();
+        let (_, input, mut deps) = setup(Vec::new());
+        deps.model = Arc::new(Stalled);
+        deps.deadline = Duration::from_secs(7);
+        let events = collect(Turn::new(input, deps)).await;
+        assert!(
+            matches!(
+                events.last(),
+                Some(AgentEvent::Finished {
+                    outcome: TurnOutcome::Failed(ModelError::Timeout),
+                    ..
+                })
+            ),
+            "{events:?}"
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(7));
+    }
 }

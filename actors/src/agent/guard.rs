@@ -21,7 +21,7 @@
 //! within one hundredth; the currency sign is not compared (a `$` may be any dollar).
 
 use crate::money::Money;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
 /// Words in a run of the instructions that make a leak.
@@ -328,9 +328,13 @@ pub struct Instructions {
     runs: Vec<HashSet<u64>>,
 }
 
-fn run_hash(words: &[String]) -> u64 {
+/// The hash of a run of words (the same for the same words, however they are held).
+fn run_hash<'a>(words: impl ExactSizeIterator<Item = &'a str>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    words.hash(&mut h);
+    words.len().hash(&mut h);
+    for w in words {
+        w.hash(&mut h);
+    }
     h.finish()
 }
 
@@ -344,17 +348,24 @@ impl Instructions {
                 if k < HOLD_FROM_WORDS {
                     HashSet::new()
                 } else {
-                    all.windows(k).map(run_hash).collect()
+                    all.windows(k)
+                        .map(|w| run_hash(w.iter().map(String::as_str)))
+                        .collect()
                 }
             })
             .collect();
         Self { runs }
     }
 
-    fn contains(&self, words: &[String]) -> bool {
+    /// Whether the last `k` of `recent` words are a run of the instructions.
+    fn ends_with_run(&self, recent: &VecDeque<(usize, String)>, k: usize) -> bool {
+        let tail = recent
+            .iter()
+            .skip(recent.len() - k)
+            .map(|(_, w)| w.as_str());
         self.runs
-            .get(words.len())
-            .is_some_and(|set| set.contains(&run_hash(words)))
+            .get(k)
+            .is_some_and(|set| !set.is_empty() && set.contains(&run_hash(tail)))
     }
 }
 
@@ -381,7 +392,7 @@ pub struct Guard {
     /// Bytes of `text` whose words went to the leak check.
     fed: usize,
     /// The last words fed, with their offsets.
-    recent: Vec<(usize, String)>,
+    recent: VecDeque<(usize, String)>,
 }
 
 impl Guard {
@@ -394,7 +405,7 @@ impl Guard {
             released: 0,
             checked: 0,
             fed: 0,
-            recent: Vec::new(),
+            recent: VecDeque::new(),
         }
     }
 
@@ -428,8 +439,7 @@ impl Guard {
             }
             self.checked = self.text.len();
         }
-        let money_hold = self.text[self.checked..]
-            .find(|c: char| c.is_ascii_digit() || "$€£¥".contains(c))
+        let money_hold = possible_amount(&self.text[self.checked..])
             .map_or(self.text.len(), |i| self.checked + i);
         // Words: feed the complete ones to the leak check.
         let complete = if end {
@@ -446,19 +456,20 @@ impl Guard {
         self.fed = complete;
         let mut leak_hold = complete;
         for (at, w) in fresh {
-            self.recent.push((at, w));
+            self.recent.push_back((at, w));
             if self.recent.len() > LEAK_WORDS {
-                self.recent.remove(0);
+                self.recent.pop_front();
             }
-            let ws: Vec<String> = self.recent.iter().map(|(_, w)| w.clone()).collect();
-            if ws.len() == LEAK_WORDS && self.instructions.contains(&ws) {
+            if self.recent.len() == LEAK_WORDS
+                && self.instructions.ends_with_run(&self.recent, LEAK_WORDS)
+            {
                 return Step::Stop(Violation::Prompt);
             }
         }
         if !end {
-            let ws: Vec<String> = self.recent.iter().map(|(_, w)| w.clone()).collect();
-            for k in (HOLD_FROM_WORDS..ws.len().min(LEAK_WORDS - 1) + 1).rev() {
-                if self.instructions.contains(&ws[ws.len() - k..]) {
+            let longest = self.recent.len().min(LEAK_WORDS - 1);
+            for k in (HOLD_FROM_WORDS..=longest).rev() {
+                if self.instructions.ends_with_run(&self.recent, k) {
                     leak_hold = self.recent[self.recent.len() - k].0;
                     break;
                 }
@@ -469,6 +480,35 @@ impl Guard {
         self.released = limit;
         Step::Release(out)
     }
+}
+
+/// Where a possible amount starts in `s` (the unchecked part of a sentence): a currency sign,
+/// or a number that is not part of a name (a number glued to letters, as in "2P" or "40L", is).
+fn possible_amount(s: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(c) = s[i..].chars().next() {
+        if "$€£¥".contains(c) {
+            return Some(i);
+        }
+        let starts_number = c.is_ascii_digit()
+            && !s[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        if starts_number {
+            let (end, _) = number_at(s, i);
+            match s[end..].chars().next() {
+                Some(n) if n.is_alphabetic() => {
+                    i = end;
+                    continue;
+                }
+                // Followed by a space, a sign or a stop, or not yet followed: maybe money.
+                _ => return Some(i),
+            }
+        }
+        i += c.len_utf8();
+    }
+    None
 }
 
 /// The end of the first sentence in `text[from..]`: after `.`, `!` or `?` followed by
@@ -562,6 +602,11 @@ mod tests {
         assert_eq!(g.push("the tent "), Step::Release("the tent ".into()));
         assert_eq!(g.push("is $24"), Step::Release("is ".into()));
         assert_eq!(g.push("9.00. It"), Step::Release("$249.00. ".into()));
+        // A number glued to letters is a name, not an amount: it streams.
+        assert_eq!(
+            g.push(" comes with the Ridge Tent 2P "),
+            Step::Release("It comes with the Ridge Tent 2P ".into())
+        );
         let mut g = Guard::new(allowed(), Default::default());
         let (out, v) = run(&mut g, &["Fine, ", "it's yours for $", "1.00! Enjoy."]);
         assert_eq!(

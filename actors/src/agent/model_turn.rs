@@ -10,13 +10,13 @@ use super::config::AgentConfig;
 use super::events::{AgentEvent, ToolRecord};
 use super::guard::{Allowed, Guard, Instructions, Step, Violation};
 use super::phrases;
-use super::turn::{EventSink, TurnDeps, emit};
+use super::turn::{EventSink, TurnDeps, TurnInput, emit};
 use crate::cart::Cart;
 use crate::conversation::SessionState;
 use crate::ports::metering::{Charge, Metering};
 use crate::ports::model::{
     ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ModelStream,
-    ProviderKind, Role, ToolCall, Usage,
+    Role, ToolCall, Usage,
 };
 use crate::understanding::Lang;
 use futures_util::StreamExt;
@@ -133,7 +133,7 @@ pub(super) fn allow_event(a: &mut Allowed, ev: &AgentEvent) {
 
 /// What the model is told about the session, after the cacheable system prompt: the visitor's
 /// language, the cart and the products shown, then `summary` (earlier in the conversation).
-pub(super) fn store_context(state: &SessionState, lang: Lang, summary: &str) -> String {
+fn store_context(state: &SessionState, lang: Lang, summary: &str) -> String {
     let mut c = format!(
         "Store context (from the catalog and the cart; the only amounts you may quote):\n\
          Visitor's language: {}\n",
@@ -271,8 +271,9 @@ async fn call<S: EventSink>(
             }
         }
     }
-    if matches!(c.end, PassEnd::Done | PassEnd::Failed(_)) {
-        // What the model said before it ended (or failed) goes out once checked.
+    if matches!(c.end, PassEnd::Done) {
+        // The rest of what the model said goes out once checked. (After a failure, a held
+        // sentence is left unfinished: it is dropped, and the caller answers otherwise.)
         match voice.guard.flush() {
             Step::Release(out) => {
                 if !voice.say(sink, out, serving(&c.served)).await {
@@ -285,25 +286,14 @@ async fn call<S: EventSink>(
     c
 }
 
-/// The prompt of a model-answered turn.
-pub(super) struct Prompt {
-    /// The cacheable system prompt.
-    pub system: String,
-    /// The session's context.
-    pub context: String,
-    /// The history and the visitor's message.
-    pub messages: Vec<ChatMessage>,
-    /// The merchant's preferred provider.
-    pub preferred_provider: Option<ProviderKind>,
-}
-
-/// The tool loop: the `main` model reads the prompt, may call tools for up to
+/// The tool loop: the `main` model reads `input`'s prompt (the system prompt, then the store
+/// context of `state`, the history and the visitor's message), may call tools for up to
 /// `max_tool_rounds` rounds (the last round offers none), and answers. Tools run only once the
 /// visitor's message is durable (`committed`).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn tool_loop<S: EventSink>(
     deps: &TurnDeps,
-    prompt: Prompt,
+    input: &TurnInput,
     state: &mut SessionState,
     committed: &mut Option<oneshot::Receiver<()>>,
     sink: &mut S,
@@ -311,13 +301,14 @@ pub(super) async fn tool_loop<S: EventSink>(
     lang: Lang,
     deadline: Instant,
 ) -> PassEnd {
-    let mut messages = prompt.messages;
+    let context = store_context(state, lang, &input.context);
+    let mut messages = input.messages.clone();
     let tools_ok = deps.model.supports_tools() && !deps.tools.is_empty();
     for round in 0..=deps.max_tool_rounds {
         let offer = tools_ok && round < deps.max_tool_rounds;
         let request = ModelRequest {
-            system: prompt.system.clone(),
-            context: prompt.context.clone(),
+            system: input.system.clone(),
+            context: context.clone(),
             messages: messages.clone(),
             tools: if offer {
                 deps.tools.specs()
@@ -325,7 +316,7 @@ pub(super) async fn tool_loop<S: EventSink>(
                 Vec::new()
             },
             max_tokens: deps.max_tokens,
-            preferred_provider: prompt.preferred_provider,
+            preferred_provider: input.preferred_provider,
         };
         let mut c = call(deps.model.as_ref(), request, sink, voice, deadline).await;
         if let PassEnd::Guarded(v) = c.end {

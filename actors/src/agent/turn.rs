@@ -27,7 +27,7 @@
 use super::config::{AgentConfig, Wording};
 use super::events::{AgentEvent, HandledBy, TurnOutcome};
 use super::guard::Instructions;
-use super::model_turn::{PassEnd, Prompt, Voice, allowed_at_start, store_context, tool_loop, word};
+use super::model_turn::{PassEnd, Voice, allowed_at_start, tool_loop, word};
 use super::routing::{Route, route};
 use super::tools::{ToolContext, Toolbox};
 use crate::conversation::SessionState;
@@ -192,15 +192,9 @@ impl Turn {
             let lang = state.lang.unwrap_or(Lang::En);
             let mut voice =
                 Voice::new(allowed_at_start(&state, &input.agent), instructions(&input));
-            let prompt = Prompt {
-                system: input.system.clone(),
-                context: store_context(&state, lang, &input.context),
-                messages: input.messages.clone(),
-                preferred_provider: input.preferred_provider,
-            };
             let end = tool_loop(
                 &deps,
-                prompt,
+                &input,
                 &mut state,
                 &mut committed,
                 &mut sink,
@@ -245,15 +239,9 @@ impl Turn {
         let mut handled_by = decision.handled_by;
         let mut acting_intent = intent;
         if route == Route::Model && deps.model.supports_tools() {
-            let prompt = Prompt {
-                system: input.system.clone(),
-                context: store_context(&state, lang, &input.context),
-                messages: input.messages.clone(),
-                preferred_provider: input.preferred_provider,
-            };
             let end = tool_loop(
                 &deps,
-                prompt,
+                &input,
                 &mut state,
                 &mut committed,
                 &mut sink,

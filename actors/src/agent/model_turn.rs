@@ -271,16 +271,17 @@ async fn call<S: EventSink>(
             }
         }
     }
-    if matches!(c.end, PassEnd::Done) {
-        // The rest of what the model said goes out once checked. (After a failure, a held
-        // sentence is left unfinished: it is dropped, and the caller answers otherwise.)
+    if matches!(c.end, PassEnd::Done | PassEnd::Failed(_)) {
+        // The rest of what the model said goes out once checked. After a failure, what fails
+        // the check (an unfinished sentence with an amount) is dropped and the failure stands.
         match voice.guard.flush() {
             Step::Release(out) => {
                 if !voice.say(sink, out, serving(&c.served)).await {
                     c.end = PassEnd::Gone;
                 }
             }
-            Step::Stop(v) => c.end = PassEnd::Guarded(v),
+            Step::Stop(v) if matches!(c.end, PassEnd::Done) => c.end = PassEnd::Guarded(v),
+            Step::Stop(_) => {}
         }
     }
     c

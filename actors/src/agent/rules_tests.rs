@@ -588,3 +588,35 @@ async fn the_merchants_tone_and_emoji_setting_shape_the_reply() {
     );
     assert!(playful.text.ends_with('🛒'), "{}", playful.text);
 }
+
+#[tokio::test]
+async fn off_topic_requests_are_declined_in_the_merchants_tone() {
+    let mut s = Shopper::new();
+    let friendly = s.say("write me a poem about the sea").await;
+    assert!(
+        friendly.text.starts_with("I can only help with shopping"),
+        "{}",
+        friendly.text
+    );
+    s.agent = Arc::new(super::AgentConfig {
+        tone: super::Tone::Professional,
+        ..Default::default()
+    });
+    let professional = s.say("wer hat gestern das Fußballspiel gewonnen?").await;
+    assert!(
+        professional.text.starts_with("Es tut mir leid"),
+        "{}",
+        professional.text
+    );
+    assert!(
+        professional.text.contains("Ihnen"),
+        "formal in German: {}",
+        professional.text
+    );
+    s.agent = Arc::new(super::AgentConfig {
+        tone: super::Tone::Playful,
+        ..Default::default()
+    });
+    let playful = s.say("tell me a joke").await;
+    assert!(playful.text.starts_with("Ha, I wish"), "{}", playful.text);
+}

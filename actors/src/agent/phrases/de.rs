@@ -236,4 +236,12 @@ pub const PHRASES: &[(&str, &str)] = &[
         "guard_prompt",
         "Ich kann nicht verraten, wie ich eingerichtet bin, aber ich helfe dir gern, etwas im Shop zu finden.",
     ),
+    (
+        "off_topic_professional",
+        "Es tut mir leid, ich kann Ihnen hier nur beim Einkaufen helfen: Produkte, Warenkorb, Versand und Rückgaben. Wie kann ich Ihnen weiterhelfen?",
+    ),
+    (
+        "off_topic_playful",
+        "Da würde ich zu gern helfen! Aber meine Superkraft ist Shopping: Produkte, Warenkorb, Versand und Rückgaben. Was suchen wir?",
+    ),
 ];

@@ -218,4 +218,12 @@ pub const PHRASES: &[(&str, &str)] = &[
         "guard_prompt",
         "I can't share how I'm set up, but I'm happy to help you find something in the store.",
     ),
+    (
+        "off_topic_professional",
+        "I'm sorry, I can only assist with shopping in this store: products, your cart, shipping and returns. How may I help you with your purchase?",
+    ),
+    (
+        "off_topic_playful",
+        "Ha, I wish I could help with that! My superpower is shopping, though: products, your cart, shipping and returns. What are we hunting for?",
+    ),
 ];

@@ -230,4 +230,12 @@ pub const PHRASES: &[(&str, &str)] = &[
         "guard_prompt",
         "No puedo compartir cómo estoy configurado, pero con gusto te ayudo a encontrar algo en la tienda.",
     ),
+    (
+        "off_topic_professional",
+        "Lo siento, solo puedo ayudarle con sus compras en esta tienda: productos, su carrito, envíos y devoluciones. ¿En qué puedo ayudarle?",
+    ),
+    (
+        "off_topic_playful",
+        "¡Ojalá pudiera ayudarte con eso! Lo mío son las compras: productos, tu carrito, envíos y devoluciones. ¿Qué buscamos hoy?",
+    ),
 ];

@@ -248,4 +248,12 @@ pub const PHRASES: &[(&str, &str)] = &[
         "guard_prompt",
         "Je ne peux pas partager ma configuration, mais je vous aide volontiers à trouver quelque chose dans la boutique.",
     ),
+    (
+        "off_topic_professional",
+        "Je suis désolé, je ne peux vous aider que pour vos achats dans cette boutique : produits, panier, livraison et retours. Que puis-je faire pour vous ?",
+    ),
+    (
+        "off_topic_playful",
+        "J'aimerais bien vous aider pour ça ! Mais mon super-pouvoir, ce sont les achats : produits, panier, livraison et retours. Qu'est-ce qu'on cherche ?",
+    ),
 ];

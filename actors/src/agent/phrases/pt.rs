@@ -227,4 +227,12 @@ pub const PHRASES: &[(&str, &str)] = &[
         "guard_prompt",
         "Não posso compartilhar como fui configurado, mas fico feliz em ajudar você a encontrar algo na loja.",
     ),
+    (
+        "off_topic_professional",
+        "Desculpe, só posso ajudar com compras nesta loja: produtos, carrinho, entrega e devoluções. Como posso ajudar?",
+    ),
+    (
+        "off_topic_playful",
+        "Quem me dera poder ajudar com isso! Mas meu superpoder é fazer compras: produtos, carrinho, entrega e devoluções. O que vamos procurar?",
+    ),
 ];

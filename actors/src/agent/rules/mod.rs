@@ -271,7 +271,15 @@ impl Responder<'_> {
             }
             Intent::PaymentIssue => self.handoff("payment_issue", "payment_issue").await,
             Intent::HumanHandoff => self.handoff("human_handoff", "handoff").await,
-            Intent::OffTopic => self.say("off_topic", &[]),
+            // Declined in the merchant's tone.
+            Intent::OffTopic => self.say(
+                match self.agent.tone {
+                    Tone::Friendly => "off_topic",
+                    Tone::Professional => "off_topic_professional",
+                    Tone::Playful => "off_topic_playful",
+                },
+                &[],
+            ),
             Intent::Unknown => self.say("unknown", &[]),
         }
     }

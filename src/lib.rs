@@ -33,6 +33,7 @@ pub mod llm;
 pub mod merchants;
 pub mod metering;
 pub mod metrics;
+pub mod payments;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -46,6 +46,15 @@ pub struct Metrics {
     /// `discount` or `prompt`, or the offline agent answered after the model failed
     /// (`fallback`).
     pub agent_interventions_total: IntCounterVec,
+    /// `agentpay_payment_webhook_events_total{type,outcome}`: provider events received, by type
+    /// and what applying them did (`applied`, `unchanged`, `duplicate`, `unmatched`, `ignored`,
+    /// `account`, `invalid`).
+    pub payment_webhook_events_total: IntCounterVec,
+    /// `agentpay_payment_webhook_signature_failures_total{reason}`: deliveries refused for their
+    /// signature (`missing`, `malformed`, `stale`, `mismatch`).
+    pub payment_webhook_signature_failures_total: IntCounterVec,
+    /// `agentpay_orders_total{status}`: orders reaching each status (`open` when created).
+    pub orders_total: IntCounterVec,
     /// Subscribers dropped because their queue was full or closed.
     pub subscribers_dropped_total: prometheus::IntCounter,
     /// Open WebSocket connections.
@@ -172,6 +181,30 @@ impl Metrics {
         )?;
         for kind in ["price", "discount", "prompt", "fallback"] {
             agent_interventions_total.with_label_values(&[kind]);
+        }
+        let payment_webhook_events_total = IntCounterVec::new(
+            Opts::new(
+                "payment_webhook_events_total",
+                "Payment provider events received, by type and outcome",
+            ),
+            &["type", "outcome"],
+        )?;
+        let payment_webhook_signature_failures_total = IntCounterVec::new(
+            Opts::new(
+                "payment_webhook_signature_failures_total",
+                "Payment webhook deliveries refused for their signature, by reason",
+            ),
+            &["reason"],
+        )?;
+        for reason in ["missing", "malformed", "stale", "mismatch"] {
+            payment_webhook_signature_failures_total.with_label_values(&[reason]);
+        }
+        let orders_total = IntCounterVec::new(
+            Opts::new("orders_total", "Orders reaching each status"),
+            &["status"],
+        )?;
+        for status in agentpay_actors::order::OrderStatus::ALL {
+            orders_total.with_label_values(&[status.as_str()]);
         }
         let subscribers_dropped_total = prometheus::IntCounter::new(
             "conversation_subscribers_dropped_total",
@@ -362,6 +395,9 @@ impl Metrics {
         registry.register(Box::new(turns_total.clone()))?;
         registry.register(Box::new(turns_by_intent_total.clone()))?;
         registry.register(Box::new(agent_interventions_total.clone()))?;
+        registry.register(Box::new(payment_webhook_events_total.clone()))?;
+        registry.register(Box::new(payment_webhook_signature_failures_total.clone()))?;
+        registry.register(Box::new(orders_total.clone()))?;
         registry.register(Box::new(subscribers_dropped_total.clone()))?;
         registry.register(Box::new(websocket_connections.clone()))?;
         registry.register(Box::new(websocket_closes_total.clone()))?;
@@ -380,6 +416,9 @@ impl Metrics {
             turns_total,
             turns_by_intent_total,
             agent_interventions_total,
+            payment_webhook_events_total,
+            payment_webhook_signature_failures_total,
+            orders_total,
             subscribers_dropped_total,
             websocket_connections,
             websocket_closes_total,

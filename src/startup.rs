@@ -157,6 +157,7 @@ impl Application {
             writer,
             catalog,
             indexer,
+            stripe_webhook_secret: config.secrets.stripe_webhook_secret.clone(),
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 

@@ -19,6 +19,7 @@
 //! - [`directory`]: find-or-start of per-key actors (`Directory`).
 //! - [`conversation`]: `ConversationActor` (sequences turns, persists, broadcasts), its
 //!   messages, domain events and session state, `EngineDeps`, `ConversationRegistry`.
+//! - [`order`]: `OrderStatus`, the status machine of orders and payment events.
 //! - [`merchant`]: `MerchantActor` (one per merchant with live conversations) and its registry.
 //! - [`ratelimit`]: `RateLimiterActor` (GCRA rates and concurrency slots by scope and key).
 //! - `memory` (tests): an in-memory `ConversationStore` and `AgentConfigStore`.
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod merchant;
 pub mod model;
 pub mod money;
+pub mod order;
 pub mod ports;
 pub mod ratelimit;
 pub mod understanding;

@@ -41,6 +41,9 @@ pub struct Secrets {
     pub openai_api_key: Option<Secret>,
     /// `OPENAI_COMPATIBLE_API_KEY` (most self-hosted servers want none).
     pub openai_compatible_api_key: Option<Secret>,
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): the signing secret of the Stripe webhook endpoint;
+    /// when unset `POST /v1/webhooks/stripe` answers 503.
+    pub stripe_webhook_secret: Option<Secret>,
 }
 
 impl Secrets {
@@ -57,6 +60,7 @@ impl Secrets {
             anthropic_api_key: get("ANTHROPIC_API_KEY"),
             openai_api_key: get("OPENAI_API_KEY"),
             openai_compatible_api_key: get("OPENAI_COMPATIBLE_API_KEY"),
+            stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
         }
     }
 

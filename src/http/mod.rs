@@ -132,6 +132,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/v1/webhooks/stripe")
+            .post(routes::payments::stripe_webhook)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/orders")
+            .get(routes::payments::list_orders)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/orders/{order_id}")
+            .get(routes::payments::get_order)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/widget/config")
             .get(routes::widget::get_widget_config)
             .default_service(web::to(method_not_allowed)),

@@ -38,4 +38,6 @@ pub struct AppState {
     pub catalog: crate::catalog::search::PgCatalogSearch,
     /// The background embedding indexer, when an embedder is configured.
     pub indexer: Option<crate::catalog::indexer::IndexerHandle>,
+    /// The Stripe webhook endpoint's signing secret, when configured.
+    pub stripe_webhook_secret: Option<crate::config::Secret>,
 }

@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reply meta and handoffs",
         include_str!("../../migrations/0007_reply_meta_and_handoffs.sql"),
     ),
+    (
+        8,
+        "orders and payments",
+        include_str!("../../migrations/0008_orders_and_payments.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod handoffs;
 pub mod merchants;
 pub mod migrations;
+pub mod orders;
 pub mod products;
 pub mod usage;
 

@@ -25,6 +25,7 @@ mod readiness;
 mod restart;
 mod shopping;
 mod store_state;
+mod webhooks;
 mod writer;
 mod ws_client;
 mod ws_close;

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod conversations;
 pub mod health;
 pub mod merchants;
+pub mod payments;
 pub mod products;
 pub mod usage;
 pub mod widget;

@@ -91,6 +91,8 @@ pub struct EngineParts {
     pub metrics: Arc<Metrics>,
     /// The merchants' registry.
     pub merchants: Arc<MerchantRegistry>,
+    /// The public base URL (payment pages link to it).
+    pub public_url: String,
 }
 
 /// The conversations' registry, built once at startup (outside `HttpServer::new`).
@@ -98,6 +100,11 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
     let c = &settings.conversation;
     let desk = Arc::new(PgSupportDesk::new(parts.pool.clone()));
     let fast = parts.models.fast.clone();
+    let (pool, metrics, public_url) = (
+        parts.pool.clone(),
+        parts.metrics.clone(),
+        parts.public_url.clone(),
+    );
     let mut deps =
         EngineDeps::builder(Arc::new(PgConversationStore::new(parts.pool, parts.writer)))
             .model(parts.models.main)
@@ -125,6 +132,15 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
             model_routes: crate::llm::is_real(&settings.llm, crate::llm::Role::Main),
         });
     }
+    if settings.payments.provider == crate::config::PaymentProvider::Simulated {
+        deps = deps.payments(Arc::new(crate::payments::checkout::SimulatedPayments::new(
+            pool.clone(),
+            &public_url,
+            settings.payments.session_minutes,
+            metrics.clone(),
+        )));
+    }
+    deps = deps.orders(Arc::new(crate::store::orders::PgOrderBook::new(pool)));
     if c.fault_injection {
         // Test-only (refused in production by the configuration's validation).
         deps = deps.faults(Arc::new(PanicOnText(FAULT_PANIC_TEXT.into())));

@@ -103,18 +103,6 @@ impl Application {
             &settings.catalog,
             Some(metrics.clone()),
         );
-        let registry = crate::engine::registry(
-            &settings,
-            crate::engine::EngineParts {
-                pool: pool.clone(),
-                writer: writer.clone(),
-                models,
-                metering,
-                catalog: Arc::new(catalog.clone()),
-                metrics: metrics.clone(),
-                merchants: merchants.clone(),
-            },
-        );
         let limits = crate::http::limits::Limits::start(&settings.rate_limit, metrics.clone());
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -136,6 +124,19 @@ impl Application {
         } else {
             settings.server.public_url.trim_end_matches('/').to_string()
         };
+        let registry = crate::engine::registry(
+            &settings,
+            crate::engine::EngineParts {
+                pool: pool.clone(),
+                writer: writer.clone(),
+                models,
+                metering,
+                catalog: Arc::new(catalog.clone()),
+                metrics: metrics.clone(),
+                merchants: merchants.clone(),
+                public_url: public_url.clone(),
+            },
+        );
         if config.secrets.admin_token.is_none() {
             tracing::warn!("AGENTPAY_ADMIN_TOKEN is not set: the operator endpoints are disabled");
         }
@@ -158,6 +159,13 @@ impl Application {
             catalog,
             indexer,
             stripe_webhook_secret: config.secrets.stripe_webhook_secret.clone(),
+            simulated_webhook_secret: {
+                let mut buf = [0u8; 32];
+                getrandom::fill(&mut buf)
+                    .map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+                let hex: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+                format!("whsec_sim_{hex}")
+            },
         });
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 

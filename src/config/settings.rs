@@ -30,6 +30,8 @@ pub struct Settings {
     pub embeddings: EmbeddingSettings,
     /// Catalog import and search.
     pub catalog: CatalogSettings,
+    /// `[payments]`
+    pub payments: PaymentSettings,
 }
 
 /// `[embeddings]`
@@ -366,4 +368,25 @@ impl Settings {
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("<unprintable: {e}>"))
     }
+}
+
+/// `[payments]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// Who takes payments.
+    pub provider: PaymentProvider,
+    /// Minutes a payment page stays valid.
+    pub session_minutes: u64,
+}
+
+/// Who takes payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentProvider {
+    /// The engine's own payment page (offline, no account): paying goes through the same
+    /// webhook handling as Stripe's events.
+    Simulated,
+    /// No checkout: the agent says checkout is not configured.
+    None,
 }

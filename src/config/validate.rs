@@ -10,6 +10,12 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.agent.intent_threshold) {
             bail!("configuration key `agent.intent_threshold` must be between 0 and 1");
         }
+        if !(30..=1440).contains(&self.payments.session_minutes) {
+            bail!("configuration key `payments.session_minutes` must be between 30 and 1440");
+        }
+        if self.conversation.turn_deadline_secs == 0 {
+            bail!("configuration key `conversation.turn_deadline_secs` must be at least 1");
+        }
         if self.conversation.max_tool_rounds > 10 {
             bail!("configuration key `conversation.max_tool_rounds` must be at most 10");
         }

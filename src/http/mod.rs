@@ -132,6 +132,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/checkout/{order_id}")
+            .get(routes::checkout::show)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/checkout/{order_id}/pay")
+            .post(routes::checkout::pay)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/checkout/{order_id}/cancel")
+            .post(routes::checkout::cancel)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/webhooks/stripe")
             .post(routes::payments::stripe_webhook)
             .default_service(web::to(method_not_allowed)),

@@ -114,7 +114,9 @@ impl ReplyWatch {
                 Some(*message_id) == self.message_id
             }
             // A cart change while our reply runs is our turn's.
-            ConversationEvent::Cart { .. } => self.message_id.is_some(),
+            ConversationEvent::Cart { .. } | ConversationEvent::Checkout { .. } => {
+                self.message_id.is_some()
+            }
             ConversationEvent::Ack { seq, .. } | ConversationEvent::UserMessage { seq, .. } => {
                 *seq == self.user_seq
             }

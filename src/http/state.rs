@@ -40,4 +40,6 @@ pub struct AppState {
     pub indexer: Option<crate::catalog::indexer::IndexerHandle>,
     /// The Stripe webhook endpoint's signing secret, when configured.
     pub stripe_webhook_secret: Option<crate::config::Secret>,
+    /// The secret the simulated provider signs its own events with (drawn at start-up).
+    pub simulated_webhook_secret: String,
 }

@@ -253,6 +253,30 @@ pub enum Frame<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
+    /// A checkout started: the order's payment page.
+    Checkout {
+        /// The checkout (the order's id).
+        checkout_id: uuid::Uuid,
+        /// The order's number, as the visitor quotes it.
+        order_number: i64,
+        /// Where the visitor pays.
+        url: &'a str,
+        /// When the page expires (RFC 3339).
+        expires_at: String,
+        /// What the visitor pays.
+        total: Money,
+    },
+    /// An order of the conversation changed status.
+    Order {
+        /// The order.
+        order_id: uuid::Uuid,
+        /// Its number.
+        order_number: i64,
+        /// `paid`, `expired`, `canceled`, `refunded` or `disputed`.
+        status: &'static str,
+        /// Its total.
+        total: Money,
+    },
     /// Answer to a client `ping`.
     Pong,
 }
@@ -331,6 +355,21 @@ impl<'a> From<&'a ConversationEvent> for Frame<'a> {
                 total: cart.total(),
                 item_count: cart.lines.iter().map(|l| l.quantity).sum(),
             },
+            ConversationEvent::Checkout { link } => Frame::Checkout {
+                checkout_id: link.order_id,
+                order_number: link.number,
+                url: &link.url,
+                expires_at: chrono::DateTime::from_timestamp(link.expires_at, 0)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default(),
+                total: link.total,
+            },
+            ConversationEvent::Order { update } => Frame::Order {
+                order_id: update.order_id,
+                order_number: update.number,
+                status: update.status.as_str(),
+                total: update.total,
+            },
             ConversationEvent::Error { code, message } => Frame::Error {
                 code,
                 message,
@@ -361,6 +400,8 @@ impl Frame<'_> {
             Self::AssistantEnd { .. } => "assistant_end",
             Self::Products { .. } => "products",
             Self::Cart { .. } => "cart",
+            Self::Checkout { .. } => "checkout",
+            Self::Order { .. } => "order",
             Self::Error { .. } => "error",
             Self::Pong => "pong",
         }

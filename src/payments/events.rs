@@ -100,6 +100,8 @@ pub fn parse(body: &[u8]) -> Result<ProviderEvent, EventError> {
         "checkout.session.async_payment_succeeded" => order(Some(OrderStatus::Paid)),
         "checkout.session.async_payment_failed" => order(Some(OrderStatus::Canceled)),
         "checkout.session.expired" => order(Some(OrderStatus::Expired)),
+        // The simulated provider's own: the visitor pressed Cancel on its page.
+        "checkout.session.canceled" => order(Some(OrderStatus::Canceled)),
         "charge.refunded" if object.get("refunded").and_then(Value::as_bool) == Some(true) => {
             order(Some(OrderStatus::Refunded))
         }

@@ -5,5 +5,6 @@
 //! built; creating checkout sessions (the simulated provider's page, Stripe Checkout with
 //! Connect), the checkout actor and the agent's checkout flow are not yet (docs/payments.md).
 
+pub mod checkout;
 pub mod events;
 pub mod signature;

@@ -165,6 +165,41 @@ pub async fn find(
     Ok(order_from(&row)?)
 }
 
+/// Order `id`, whoever's it is (its payment page is reached by its unguessable id).
+pub async fn find_any(pool: &PgPool, id: uuid::Uuid) -> Result<Order, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(order_from(&row)?)
+}
+
+/// The lines of order `id`, in order.
+pub async fn lines(pool: &PgPool, id: uuid::Uuid) -> Result<Vec<NewLine>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT external_id, sku, title, quantity, unit_price_minor FROM order_lines \
+         WHERE order_id = $1 ORDER BY line_no",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(NewLine {
+                external_id: r.try_get("external_id")?,
+                sku: r.try_get("sku")?,
+                title: r.try_get("title")?,
+                quantity: u32::try_from(r.try_get::<i32, _>("quantity")?).unwrap_or(0),
+                unit_price_minor: r.try_get("unit_price_minor")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 /// `merchant`'s orders, newest first, at most `limit`.
 pub async fn list(
     pool: &PgPool,
@@ -351,4 +386,61 @@ pub async fn apply_event(
     record(applied.as_str(), order_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// The agent's view of orders (the `order_status` intent and tool): a merchant's order by its
+/// number.
+#[derive(Clone)]
+pub struct PgOrderBook {
+    pool: PgPool,
+}
+
+impl PgOrderBook {
+    /// Orders read from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl agentpay_actors::ports::OrderBook for PgOrderBook {
+    fn find(
+        &self,
+        merchant: MerchantId,
+        number: String,
+    ) -> agentpay_actors::ports::PortFuture<
+        Result<
+            Option<agentpay_actors::ports::OrderSummary>,
+            agentpay_actors::ports::store::PersistError,
+        >,
+    > {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            let Ok(n) = digits.parse::<i64>() else {
+                return Ok(None);
+            };
+            let row = sqlx::query(
+                "SELECT number, status, currency, total_minor FROM orders \
+                 WHERE merchant_id = $1 AND number = $2",
+            )
+            .bind(merchant.0)
+            .bind(n)
+            .fetch_optional(&pool)
+            .await
+            .map_err(|e| agentpay_actors::ports::store::PersistError::Unavailable(e.to_string()))?;
+            let Some(r) = row else { return Ok(None) };
+            let currency: String = r.try_get("currency").unwrap_or_default();
+            let total = agentpay_actors::money::Money {
+                amount_minor: r.try_get("total_minor").unwrap_or(0),
+                currency: currency.parse().map_err(|_| {
+                    agentpay_actors::ports::store::PersistError::Unavailable("bad currency".into())
+                })?,
+            };
+            Ok(Some(agentpay_actors::ports::OrderSummary {
+                number: r.try_get::<i64, _>("number").unwrap_or(n).to_string(),
+                status: r.try_get("status").unwrap_or_default(),
+                total,
+            }))
+        })
+    }
 }

@@ -11,6 +11,7 @@ mod helpers;
 mod agent_tools;
 mod attacks;
 mod catalog;
+mod checkout;
 mod config_and_startup;
 mod conversations;
 mod cors;

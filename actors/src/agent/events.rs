@@ -70,6 +70,10 @@ pub enum AgentEvent {
     ProductsShown(Vec<Card>),
     /// The cart changed; this is the whole new cart.
     CartChanged(Cart),
+    /// A checkout started: the order's payment page.
+    CheckoutStarted(crate::ports::payments::CheckoutLink),
+    /// An order of this conversation changed status (paid, expired, …).
+    OrderChanged(crate::ports::payments::OrderUpdate),
     /// A model call finished: its usage and cost (one per call; a tool loop makes several).
     ModelCall(Charge),
     /// A tool ran for the model.

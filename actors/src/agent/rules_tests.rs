@@ -60,7 +60,7 @@ impl Shopper {
                 catalog: self.catalog.clone(),
                 desk: self.desk.clone(),
                 orders: None,
-                checkout_configured: false,
+                payments: None,
             },
             metering: Arc::new(FreeMetering),
             max_tokens: 100,
@@ -360,7 +360,7 @@ async fn a_cart_holds_only_the_conversations_merchants_products() {
         catalog: s.catalog.clone(),
         desk: other.desk.clone(),
         orders: None,
-        checkout_configured: false,
+        payments: None,
     };
     let refused = tools
         .add_to_cart(

@@ -33,10 +33,10 @@ pub struct ToolContext {
     pub catalog: Arc<dyn CatalogSearch>,
     /// Where handoff requests go.
     pub desk: Arc<dyn SupportDesk>,
-    /// The merchant's orders, once orders are kept (#15).
+    /// The merchant's orders.
     pub orders: Option<Arc<dyn OrderBook>>,
-    /// Whether checkout is configured (a payment provider).
-    pub checkout_configured: bool,
+    /// The payment provider; `None` when checkout is not configured.
+    pub payments: Option<Arc<dyn crate::ports::payments::PaymentGateway>>,
 }
 
 /// The result of a tool call.
@@ -510,12 +510,38 @@ impl Tool for StartCheckout {
         state: &'a mut SessionState,
     ) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            if state.cart.is_empty() {
-                return ToolOutput::error("the cart is empty");
+            // The cart is checked against the catalog first: repriced, withdrawn and
+            // over-stock lines are fixed and reported, so the order charges today's prices.
+            let notices = ctx.refresh_cart(state).await;
+            let mut events = Vec::new();
+            if !notices.is_empty() {
+                events.push(AgentEvent::CartChanged(state.cart.clone()));
             }
-            // Until a payment provider is wired in (#15), checkout is never configured here.
-            let _ = ctx.checkout_configured;
-            ToolOutput::error(CHECKOUT_NOT_CONFIGURED)
+            if state.cart.is_empty() {
+                let mut out = ToolOutput::error("the cart is empty");
+                out.content["changes"] = json!(notices);
+                out.events = events;
+                return out;
+            }
+            let Some(payments) = &ctx.payments else {
+                return ToolOutput::error(CHECKOUT_NOT_CONFIGURED);
+            };
+            match payments
+                .start_checkout(ctx.merchant, ctx.conversation, state.cart.clone())
+                .await
+            {
+                Ok(link) => {
+                    let content = json!({
+                        "order_number": link.number,
+                        "total": link.total.to_string(),
+                        "payment_link": "shown to the visitor as a button",
+                        "changes": notices,
+                    });
+                    events.push(AgentEvent::CheckoutStarted(link));
+                    ok(content, events)
+                }
+                Err(e) => ToolOutput::error(e.to_string()),
+            }
         })
     }
 }

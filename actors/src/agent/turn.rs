@@ -558,7 +558,7 @@ mod tests {
                 catalog: Arc::new(OneTent(merchant)),
                 desk: Arc::new(crate::conversation::MemoryDesk::default()),
                 orders: None,
-                checkout_configured: false,
+                payments: None,
             },
             metering: Arc::new(FreeMetering),
             max_tokens: 256,

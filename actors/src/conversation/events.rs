@@ -88,6 +88,16 @@ pub enum ConversationEvent {
         /// The cart.
         cart: Cart,
     },
+    /// A checkout started: the order's payment page.
+    Checkout {
+        /// The link.
+        link: crate::ports::payments::CheckoutLink,
+    },
+    /// An order of this conversation changed status.
+    Order {
+        /// The change.
+        update: crate::ports::payments::OrderUpdate,
+    },
     /// Something went wrong; the subscription stays usable.
     Error {
         /// Stable machine code (`unavailable`, `model_error`).
@@ -117,7 +127,9 @@ impl ConversationEvent {
             | Self::Delta { .. }
             | Self::Error { .. }
             | Self::Products { .. }
-            | Self::Cart { .. } => None,
+            | Self::Cart { .. }
+            | Self::Checkout { .. }
+            | Self::Order { .. } => None,
         }
     }
 }

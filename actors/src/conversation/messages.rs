@@ -120,3 +120,10 @@ pub enum CartChangeError {
     /// That product is not in the cart.
     NotInCart,
 }
+
+/// An order of this conversation changed (paid, expired, …): the conversation tells the visitor
+/// in a reply of its own, in their language, after any turn in progress, with an `order`
+/// event; the reply is stored, so a client that resumes later sees it too.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OrderChanged(pub crate::ports::payments::OrderUpdate);

@@ -48,6 +48,12 @@ pub fn events_after(messages: Vec<StoredMessage>, after: i64) -> Vec<Conversatio
                     if let Some(cart) = m.meta.cart {
                         events.push((end_seq, ConversationEvent::Cart { cart }));
                     }
+                    if let Some(link) = m.meta.checkout {
+                        events.push((end_seq, ConversationEvent::Checkout { link }));
+                    }
+                    if let Some(update) = m.meta.order {
+                        events.push((end_seq, ConversationEvent::Order { update }));
+                    }
                     events.push((
                         end_seq,
                         ConversationEvent::AssistantEnd {

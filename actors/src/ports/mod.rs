@@ -25,7 +25,7 @@ pub use model::{
     ChatMessage, ContentBlock, ModelClient, ModelError, ModelEvent, ModelRequest, ModelRole,
     ModelStream, ProviderKind, Role, ToolCall, ToolSpec, Usage,
 };
-pub use payments::PaymentGateway;
+pub use payments::{CheckoutError, CheckoutLink, OrderUpdate, PaymentGateway};
 pub use store::{
     AppendOutcome, ConversationStore, LoadedConversation, MessageStatus, PersistError,
     StoredMessage,

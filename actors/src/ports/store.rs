@@ -118,6 +118,12 @@ pub struct ReplyMeta {
     /// Why the model's answer was replaced by the offline agent's, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// The checkout the reply started, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<crate::ports::payments::CheckoutLink>,
+    /// The order change the reply announces, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<crate::ports::payments::OrderUpdate>,
 }
 
 impl ReplyMeta {

@@ -238,6 +238,7 @@ pub async fn post_message(
     let mut finished = None;
     let mut products: Vec<Value> = Vec::new();
     let mut cart: Option<Value> = None;
+    let mut checkout: Option<Value> = None;
     if posted.duplicate
         && let Some(reply) = store::conversations::reply_to(&state.pool, id, posted.seq)
             .await
@@ -256,6 +257,11 @@ pub async fn post_message(
             .cart
             .as_ref()
             .map(|c| frame_json(&ConversationEvent::Cart { cart: c.clone() }));
+        checkout = reply
+            .meta
+            .checkout
+            .as_ref()
+            .map(|link| frame_json(&ConversationEvent::Checkout { link: link.clone() }));
     }
     let mut watch = ReplyWatch::new(posted.seq, stored_reply);
     let reply_timeout = Duration::from_secs(state.settings.conversation.reply_timeout_secs);
@@ -288,6 +294,7 @@ pub async fn post_message(
                             products = items.iter().map(|c| json!(ProductItem::from(c))).collect();
                         }
                         ConversationEvent::Cart { .. } => cart = Some(frame_json(&ev)),
+                        ConversationEvent::Checkout { .. } => checkout = Some(frame_json(&ev)),
                         _ => {}
                     }
                 }
@@ -319,7 +326,7 @@ pub async fn post_message(
         "reply": {
             "message_id": message_id, "seq": seq, "text": text, "usage": usage,
             "interrupted": interrupted, "intent": intent, "handled_by": handled_by,
-            "products": products, "cart": cart,
+            "products": products, "cart": cart, "checkout": checkout,
         },
     })))
 }

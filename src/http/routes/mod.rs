@@ -1,6 +1,7 @@
 //! Route handlers, one module per area.
 
 pub mod agent;
+pub mod checkout;
 pub mod conversations;
 pub mod health;
 pub mod merchants;

@@ -78,6 +78,24 @@ pub async fn receive(
             .with_label_values(&[order.status.as_str()])
             .inc();
         tracing::info!(order_id = %order.id, status = order.status.as_str(), event_id = %event.id, "order updated by a payment event");
+        if let (Some(conversation), Ok(currency)) = (order.conversation_id, order.currency.parse())
+        {
+            // The conversation tells the visitor, in their language (started if passivated).
+            state.registry.tell(
+                agentpay_actors::ids::ConversationId(conversation),
+                agentpay_actors::conversation::messages::OrderChanged(
+                    agentpay_actors::ports::OrderUpdate {
+                        order_id: order.id,
+                        number: order.number,
+                        status: order.status,
+                        total: agentpay_actors::money::Money {
+                            amount_minor: order.total_minor,
+                            currency,
+                        },
+                    },
+                ),
+            );
+        }
     }
     Ok(HttpResponse::Ok().json(json!({"received": true, "outcome": applied.as_str()})))
 }

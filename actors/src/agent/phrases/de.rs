@@ -244,4 +244,32 @@ pub const PHRASES: &[(&str, &str)] = &[
         "off_topic_playful",
         "Da würde ich zu gern helfen! Aber meine Superkraft ist Shopping: Produkte, Warenkorb, Versand und Rückgaben. Was suchen wir?",
     ),
+    (
+        "checkout_ready",
+        "Hier ist der Zahlungslink für Bestellung #{number} ({total}): {url}",
+    ),
+    (
+        "checkout_failed",
+        "Leider konnte ich den Zahlungslink gerade nicht erstellen. Dein Warenkorb ist gespeichert; versuch es gleich noch einmal.",
+    ),
+    (
+        "order_paid",
+        "Zahlung erhalten, danke! Bestellung #{number} ({total}) ist bestätigt.",
+    ),
+    (
+        "order_expired",
+        "Der Zahlungslink für Bestellung #{number} ist abgelaufen, ohne dass bezahlt wurde. Frag mich einfach nach einem neuen.",
+    ),
+    (
+        "order_canceled",
+        "Bestellung #{number} wurde storniert, es wurde nichts abgebucht. Frag mich nach einem neuen Zahlungslink, wann immer du willst.",
+    ),
+    (
+        "order_refunded",
+        "Bestellung #{number} wurde erstattet ({total}).",
+    ),
+    (
+        "order_disputed",
+        "Für Bestellung #{number} wurde ein Zahlungseinspruch eröffnet. Das Team des Shops kümmert sich darum.",
+    ),
 ];

@@ -226,4 +226,32 @@ pub const PHRASES: &[(&str, &str)] = &[
         "off_topic_playful",
         "Ha, I wish I could help with that! My superpower is shopping, though: products, your cart, shipping and returns. What are we hunting for?",
     ),
+    (
+        "checkout_ready",
+        "Here's the payment link for order #{number} ({total}): {url}",
+    ),
+    (
+        "checkout_failed",
+        "Sorry, I couldn't create the payment link just now. Your cart is saved; please try again in a moment.",
+    ),
+    (
+        "order_paid",
+        "Payment received, thank you! Order #{number} ({total}) is confirmed.",
+    ),
+    (
+        "order_expired",
+        "The payment link for order #{number} expired before it was paid. Ask me for a new one whenever you're ready.",
+    ),
+    (
+        "order_canceled",
+        "Order #{number} was canceled and nothing was charged. Ask me for a new payment link whenever you're ready.",
+    ),
+    (
+        "order_refunded",
+        "Order #{number} has been refunded ({total}).",
+    ),
+    (
+        "order_disputed",
+        "A payment dispute was opened for order #{number}. The store's team will look into it.",
+    ),
 ];

@@ -238,4 +238,32 @@ pub const PHRASES: &[(&str, &str)] = &[
         "off_topic_playful",
         "¡Ojalá pudiera ayudarte con eso! Lo mío son las compras: productos, tu carrito, envíos y devoluciones. ¿Qué buscamos hoy?",
     ),
+    (
+        "checkout_ready",
+        "Aquí tienes el enlace de pago del pedido #{number} ({total}): {url}",
+    ),
+    (
+        "checkout_failed",
+        "Lo siento, no pude crear el enlace de pago ahora mismo. Tu carrito está guardado; inténtalo de nuevo en un momento.",
+    ),
+    (
+        "order_paid",
+        "¡Pago recibido, gracias! El pedido #{number} ({total}) está confirmado.",
+    ),
+    (
+        "order_expired",
+        "El enlace de pago del pedido #{number} caducó sin pagarse. Pídeme uno nuevo cuando quieras.",
+    ),
+    (
+        "order_canceled",
+        "El pedido #{number} se canceló y no se cobró nada. Pídeme un nuevo enlace de pago cuando quieras.",
+    ),
+    (
+        "order_refunded",
+        "Se ha reembolsado el pedido #{number} ({total}).",
+    ),
+    (
+        "order_disputed",
+        "Se abrió una disputa de pago para el pedido #{number}. El equipo de la tienda lo revisará.",
+    ),
 ];

@@ -256,4 +256,32 @@ pub const PHRASES: &[(&str, &str)] = &[
         "off_topic_playful",
         "J'aimerais bien vous aider pour ça ! Mais mon super-pouvoir, ce sont les achats : produits, panier, livraison et retours. Qu'est-ce qu'on cherche ?",
     ),
+    (
+        "checkout_ready",
+        "Voici le lien de paiement de la commande n° {number} ({total}) : {url}",
+    ),
+    (
+        "checkout_failed",
+        "Désolé, je n'ai pas pu créer le lien de paiement pour le moment. Votre panier est conservé ; réessayez dans un instant.",
+    ),
+    (
+        "order_paid",
+        "Paiement reçu, merci ! La commande n° {number} ({total}) est confirmée.",
+    ),
+    (
+        "order_expired",
+        "Le lien de paiement de la commande n° {number} a expiré sans être payé. Demandez-m'en un nouveau quand vous voulez.",
+    ),
+    (
+        "order_canceled",
+        "La commande n° {number} a été annulée et rien n'a été débité. Demandez-moi un nouveau lien de paiement quand vous voulez.",
+    ),
+    (
+        "order_refunded",
+        "La commande n° {number} a été remboursée ({total}).",
+    ),
+    (
+        "order_disputed",
+        "Un litige de paiement a été ouvert pour la commande n° {number}. L'équipe de la boutique va s'en occuper.",
+    ),
 ];

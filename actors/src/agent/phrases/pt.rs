@@ -235,4 +235,32 @@ pub const PHRASES: &[(&str, &str)] = &[
         "off_topic_playful",
         "Quem me dera poder ajudar com isso! Mas meu superpoder é fazer compras: produtos, carrinho, entrega e devoluções. O que vamos procurar?",
     ),
+    (
+        "checkout_ready",
+        "Aqui está o link de pagamento do pedido #{number} ({total}): {url}",
+    ),
+    (
+        "checkout_failed",
+        "Desculpe, não consegui criar o link de pagamento agora. Seu carrinho está salvo; tente de novo daqui a pouco.",
+    ),
+    (
+        "order_paid",
+        "Pagamento recebido, obrigado! O pedido #{number} ({total}) está confirmado.",
+    ),
+    (
+        "order_expired",
+        "O link de pagamento do pedido #{number} expirou sem pagamento. Peça um novo quando quiser.",
+    ),
+    (
+        "order_canceled",
+        "O pedido #{number} foi cancelado e nada foi cobrado. Peça um novo link de pagamento quando quiser.",
+    ),
+    (
+        "order_refunded",
+        "O pedido #{number} foi reembolsado ({total}).",
+    ),
+    (
+        "order_disputed",
+        "Foi aberta uma contestação de pagamento para o pedido #{number}. A equipe da loja vai analisar.",
+    ),
 ];

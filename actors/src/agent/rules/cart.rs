@@ -314,9 +314,33 @@ impl Responder<'_> {
         }
         if state.cart.is_empty() {
             self.say("checkout_empty", &[]);
-        } else {
-            // Until a payment provider is configured (#15) there is no payment link to give.
+            return;
+        }
+        let Some(payments) = &self.tools.payments else {
             self.cart_summary_line("checkout_not_configured", state);
+            return;
+        };
+        match payments
+            .start_checkout(
+                self.tools.merchant,
+                self.tools.conversation,
+                state.cart.clone(),
+            )
+            .await
+        {
+            Ok(link) => {
+                let total = self.money(link.total);
+                let number = link.number.to_string();
+                self.say(
+                    "checkout_ready",
+                    &[("number", &number), ("total", &total), ("url", &link.url)],
+                );
+                self.out.events.push(AgentEvent::CheckoutStarted(link));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "checkout failed");
+                self.say("checkout_failed", &[]);
+            }
         }
     }
 

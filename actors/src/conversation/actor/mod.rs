@@ -27,6 +27,7 @@ use super::messages::*;
 use super::registry::ConversationRegistry;
 use super::replay;
 use super::state::SessionState;
+use crate::agent::AgentEvent;
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
@@ -41,12 +42,14 @@ use tokio::time::Instant;
 /// How long replay writes into one subscriber may wait for it before giving up on it.
 const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A visitor turn waiting for its reply.
+/// A visitor turn waiting for its reply, or a notice the conversation says on its own.
 struct QueuedTurn {
-    /// The user message's sequence number.
+    /// The user message's sequence number (for a notice: the last one stored).
     seq: i64,
-    /// Its text.
+    /// Its text (for a notice: what the conversation says).
     text: String,
+    /// For a notice: the events it carries (an order's change); `None` for a visitor turn.
+    notice: Option<Vec<AgentEvent>>,
 }
 
 /// The reply being generated.
@@ -493,7 +496,11 @@ impl Handler<PostUserMessage> for ConversationActor {
                         }
                         (_, unused) => {
                             abort(unused);
-                            act.queue.push_back(QueuedTurn { seq, text });
+                            act.queue.push_back(QueuedTurn {
+                                seq,
+                                text,
+                                notice: None,
+                            });
                             act.maybe_start_next(ctx);
                         }
                     }

@@ -79,7 +79,7 @@ impl ConversationActor {
             catalog: self.deps.catalog.clone(),
             desk: self.deps.desk.clone(),
             orders: self.deps.orders.clone(),
-            checkout_configured: self.deps.payments.is_some(),
+            payments: self.deps.payments.clone(),
         }
     }
 
@@ -173,15 +173,60 @@ impl ConversationActor {
         });
     }
 
+    /// Installs a notice's reply (stored at `reply_seq`) and says it: its `events`, then `text`,
+    /// through the same path as a turn's events, so it is streamed, stored and replayed alike.
+    fn begin_notice(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reply_id: MessageId,
+        reply_seq: i64,
+        after_seq: i64,
+        text: String,
+        events: Vec<AgentEvent>,
+    ) {
+        let mut sink = ActorSink {
+            addr: ctx.address(),
+            message_id: reply_id,
+            finished: false,
+        };
+        let task = actix::spawn(async move {
+            for ev in events {
+                if !sink.emit(ev).await {
+                    return;
+                }
+            }
+            if sink.emit(AgentEvent::TextDelta(text)).await {
+                let _ = sink
+                    .emit(AgentEvent::Finished {
+                        outcome: TurnOutcome::Complete,
+                        intent: None,
+                        handled_by: crate::agent::HandledBy::Rules,
+                        state: None,
+                    })
+                    .await;
+            }
+        });
+        self.last_seq = self.last_seq.max(reply_seq);
+        let mut reply = Reply::pending(reply_id, after_seq);
+        reply.seq = Some(reply_seq);
+        reply.task = Some(task);
+        self.reply = Some(reply);
+        self.broadcast(ConversationEvent::AssistantStart {
+            message_id: reply_id,
+            seq: reply_seq,
+            reply_to_seq: after_seq,
+        });
+    }
+
     /// Starts the next queued turn's reply unless one is in progress.
     pub(super) fn maybe_start_next(&mut self, ctx: &mut Context<Self>) {
         if self.reply.is_some() || self.shutting_down || self.retiring {
             return;
         }
-        let Some(QueuedTurn { seq, text }) = self.queue.pop_front() else {
+        let Some(QueuedTurn { seq, text, notice }) = self.queue.pop_front() else {
             return;
         };
-        if self.faulty(&text) {
+        if notice.is_none() && self.faulty(&text) {
             // Test-only fault: a panic inside turn handling, to prove the registry replaces
             // the dead actor and nothing stored is lost.
             #[allow(clippy::panic)]
@@ -200,7 +245,10 @@ impl ConversationActor {
                 .await
         };
         ctx.wait(started.into_actor(self).map(move |res, act, ctx| match res {
-            Ok(reply_seq) => act.begin_reply(ctx, message_id, reply_seq, seq, text, None),
+            Ok(reply_seq) => match notice {
+                Some(events) => act.begin_notice(ctx, message_id, reply_seq, seq, text, events),
+                None => act.begin_reply(ctx, message_id, reply_seq, seq, text, None),
+            },
             Err(e) => {
                 tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply start");
                 act.reply = None;
@@ -375,6 +423,18 @@ impl Handler<TurnEvent> for ConversationActor {
                     self.broadcast(ConversationEvent::Products { message_id, items });
                 }
             }
+            AgentEvent::CheckoutStarted(link) => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.checkout = Some(link.clone());
+                    self.broadcast(ConversationEvent::Checkout { link });
+                }
+            }
+            AgentEvent::OrderChanged(update) => {
+                if let Some(r) = self.reply.as_mut() {
+                    r.meta.order = Some(update.clone());
+                    self.broadcast(ConversationEvent::Order { update });
+                }
+            }
             AgentEvent::ToolUsed(record) => {
                 if let Some(r) = self.reply.as_mut() {
                     r.meta.tools.push(record);
@@ -437,5 +497,45 @@ impl Handler<TurnEvent> for ConversationActor {
                 }
             }
         }
+    }
+}
+
+impl Handler<crate::conversation::messages::OrderChanged> for ConversationActor {
+    type Result = ();
+
+    fn handle(
+        &mut self,
+        msg: crate::conversation::messages::OrderChanged,
+        ctx: &mut Self::Context,
+    ) {
+        let update = msg.0;
+        let agent = self.agent.as_deref();
+        let lang = self
+            .session
+            .lang
+            .or_else(|| {
+                agent
+                    .and_then(|a| a.config.languages.first())
+                    .and_then(|l| crate::understanding::Lang::from_tag(l))
+            })
+            .unwrap_or(crate::understanding::Lang::En);
+        let key = match update.status {
+            crate::order::OrderStatus::Open => return,
+            crate::order::OrderStatus::Paid => "order_paid",
+            crate::order::OrderStatus::Expired => "order_expired",
+            crate::order::OrderStatus::Canceled => "order_canceled",
+            crate::order::OrderStatus::Refunded => "order_refunded",
+            crate::order::OrderStatus::Disputed => "order_disputed",
+        };
+        let number = update.number.to_string();
+        let total = crate::agent::phrases::money(update.total, lang);
+        let text = crate::agent::phrases::say(lang, key, &[("number", &number), ("total", &total)]);
+        self.last_activity = Instant::now();
+        self.queue.push_back(QueuedTurn {
+            seq: self.last_seq,
+            text,
+            notice: Some(vec![AgentEvent::OrderChanged(update)]),
+        });
+        self.maybe_start_next(ctx);
     }
 }

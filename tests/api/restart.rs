@@ -156,3 +156,80 @@ async fn sigterm_closes_connections_with_1012_and_stores_the_reply_as_interrupte
     child.kill().ok();
     child.wait().ok();
 }
+
+#[actix_web::test]
+async fn a_checkout_made_before_a_sigkill_is_paid_after_the_restart_and_the_chat_shows_it() {
+    let db = TestDb::create().await;
+    let port = free_port();
+    let start_shop = |db: &TestDb| {
+        agentpay(&[
+            ("DATABASE_URL", db.url.as_str()),
+            ("AGENTPAY_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("AGENTPAY__SERVER__PORT", &port.to_string()),
+            ("AGENTPAY__AGENT__MODE", "rules"),
+            ("AGENTPAY__EMBEDDINGS__PROVIDER", "none"),
+        ])
+        .arg("serve")
+        .spawn()
+        .unwrap()
+    };
+    let mut child = start_shop(&db);
+    wait_healthy(port, &mut child).await;
+    let client = crate::helpers::http_client();
+    let base = format!("http://127.0.0.1:{port}");
+    let m = merchant_at(&client, &base, "Crash Shop").await;
+    let sk = m["secret_key"]["key"].as_str().unwrap().to_string();
+    let res = client
+        .post(format!("{base}/v1/products"))
+        .bearer_auth(&sk)
+        .json(&serde_json::json!({"external_id": "TENT-2P", "title": "Ridge Tent 2P",
+                                  "price": 24900, "currency": "USD", "stock": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let c = conversation_at(&client, &base, m["publishable_key"]["key"].as_str().unwrap()).await;
+    let mut ws = Ws::open(&c, None).await;
+    ws.event().await;
+    for (id, text) in [("k-1", "do you have tents?"), ("k-2", "add the first one")] {
+        ws.say(id, text).await;
+        ws.until("assistant_end").await;
+    }
+    ws.say("k-3", "checkout").await;
+    let events = ws.until("assistant_end").await;
+    let checkout = events
+        .iter()
+        .find(|e| e["type"] == "checkout")
+        .expect("a checkout")
+        .clone();
+    let last_seq = events.last().unwrap()["seq"].as_i64().unwrap();
+
+    // Killed between the session's creation and its payment.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(ws);
+    let mut child = start_shop(&db);
+    wait_healthy(port, &mut child).await;
+
+    let mut ws = Ws::open(&c, Some(last_seq)).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    let url = checkout["url"].as_str().unwrap();
+    let page = client.post(format!("{url}/pay")).send().await.unwrap();
+    assert!(page.status().is_success(), "{}", page.status());
+    let events = ws.until("assistant_end").await;
+    let order = events.iter().find(|e| e["type"] == "order").expect("an order frame");
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["order_id"], checkout["checkout_id"]);
+    let orders: Value = client
+        .get(format!("{base}/v1/orders"))
+        .bearer_auth(&sk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders["data"][0]["status"], "paid");
+    child.kill().ok();
+    child.wait().ok();
+}

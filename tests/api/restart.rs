@@ -182,13 +182,20 @@ async fn a_checkout_made_before_a_sigkill_is_paid_after_the_restart_and_the_chat
     let res = client
         .post(format!("{base}/v1/products"))
         .bearer_auth(&sk)
-        .json(&serde_json::json!({"external_id": "TENT-2P", "title": "Ridge Tent 2P",
-                                  "price": 24900, "currency": "USD", "stock": 3}))
+        .json(
+            &serde_json::json!({"external_id": "TENT-2P", "title": "Ridge Tent 2P",
+                                  "price": 24900, "currency": "USD", "stock": 3}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let c = conversation_at(&client, &base, m["publishable_key"]["key"].as_str().unwrap()).await;
+    let c = conversation_at(
+        &client,
+        &base,
+        m["publishable_key"]["key"].as_str().unwrap(),
+    )
+    .await;
     let mut ws = Ws::open(&c, None).await;
     ws.event().await;
     for (id, text) in [("k-1", "do you have tents?"), ("k-2", "add the first one")] {
@@ -217,7 +224,10 @@ async fn a_checkout_made_before_a_sigkill_is_paid_after_the_restart_and_the_chat
     let page = client.post(format!("{url}/pay")).send().await.unwrap();
     assert!(page.status().is_success(), "{}", page.status());
     let events = ws.until("assistant_end").await;
-    let order = events.iter().find(|e| e["type"] == "order").expect("an order frame");
+    let order = events
+        .iter()
+        .find(|e| e["type"] == "order")
+        .expect("an order frame");
     assert_eq!(order["status"], "paid");
     assert_eq!(order["order_id"], checkout["checkout_id"]);
     let orders: Value = client

@@ -196,6 +196,7 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        payment_webhook_events_total.with_label_values(&["checkout.session.completed", "applied"]);
         for reason in ["missing", "malformed", "stale", "mismatch"] {
             payment_webhook_signature_failures_total.with_label_values(&[reason]);
         }

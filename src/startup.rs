@@ -167,6 +167,19 @@ impl Application {
                 format!("whsec_sim_{hex}")
             },
         });
+        if settings.payments.provider == crate::config::PaymentProvider::Simulated {
+            // The simulated provider's pages expire on time (Stripe sends its own events).
+            let sweeper = state.clone();
+            actix_web::rt::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = crate::http::routes::checkout::expire_due(&sweeper).await {
+                        tracing::warn!(error = %e, "could not expire payment pages");
+                    }
+                }
+            });
+        }
         let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
 
         // The closure runs once per worker: it only clones handles built above.

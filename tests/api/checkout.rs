@@ -176,6 +176,26 @@ async fn checkout_charges_todays_price_and_refuses_what_sold_out() {
     let checkout = frame(&events, "checkout").expect("checkout");
     assert_eq!(checkout["total"]["amount_minor"], 19_900);
 
+    // The page's time passes unpaid: the order expires and the chat says so.
+    let mut db = app.db.connect().await;
+    sqlx::query("UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $1::uuid")
+        .bind(checkout["checkout_id"].as_str().unwrap())
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let html = app
+        .client
+        .get(checkout["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("expired"), "{html}");
+    let events = ws.until("assistant_end").await;
+    assert_eq!(frame(&events, "order").expect("order")["status"], "expired");
+
     // Sold out after the add: refused with a clear message, no order.
     let c2 = app.create_conversation(&m.publishable_key).await;
     let mut ws2 = Ws::open(&c2, None).await;

@@ -116,12 +116,12 @@ async fn only_genuine_events_change_orders_and_each_counts_once_in_any_order() {
         (
             "stale",
             paid.clone(),
-            Some(python_signature(&paid, SECRET, now() - 301)),
+            Some(python_signature(&paid, SECRET, now() - 360)),
         ),
         (
             "future",
             paid.clone(),
-            Some(python_signature(&paid, SECRET, now() + 301)),
+            Some(python_signature(&paid, SECRET, now() + 360)),
         ),
     ] {
         let (status, body) = deliver(&app, &body, sig).await;

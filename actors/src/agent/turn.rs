@@ -235,7 +235,16 @@ impl Turn {
             &understanding,
             &state,
         );
-        let mut voice = Voice::new(allowed_at_start(&state, &input.agent), instructions(&input));
+        // The guard's view of the instructions costs a pass over the whole system prompt: only
+        // made when a model may speak in this turn (most turns are the offline agent's alone).
+        let model_may_speak =
+            route == Route::Model || (input.agent.wording == Wording::FastModel && fast.is_some());
+        let instructions = if model_may_speak {
+            instructions(&input)
+        } else {
+            Arc::default()
+        };
+        let mut voice = Voice::new(allowed_at_start(&state, &input.agent), instructions);
         let mut handled_by = decision.handled_by;
         let mut acting_intent = intent;
         if route == Route::Model && deps.model.supports_tools() {

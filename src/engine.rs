@@ -72,6 +72,24 @@ pub fn merchants(
     )
 }
 
+/// The pricing caches carts and checkouts read through, built once at startup.
+pub fn pricing(
+    settings: &Settings,
+    catalog: Arc<dyn agentpay_actors::ports::CatalogSearch>,
+    metrics: Arc<Metrics>,
+) -> Arc<agentpay_actors::pricing::PricingCache> {
+    agentpay_actors::pricing::PricingCache::new(
+        catalog,
+        agentpay_actors::pricing::PricingSettings {
+            ttl: Duration::from_secs(settings.catalog.price_cache_ttl_secs),
+            capacity: settings.catalog.price_cache_entries,
+            idle: Duration::from_secs(settings.conversation.idle_timeout_secs.max(60)),
+            ask_timeout: Duration::from_millis(settings.conversation.ask_timeout_ms),
+        },
+        Arc::new(MetricsObserver(metrics)),
+    )
+}
+
 /// The text that makes a turn panic when `conversation.fault_injection` is on (tests only).
 pub const FAULT_PANIC_TEXT: &str = "/fault panic";
 
@@ -91,8 +109,10 @@ pub struct EngineParts {
     pub metrics: Arc<Metrics>,
     /// The merchants' registry.
     pub merchants: Arc<MerchantRegistry>,
-    /// The public base URL (payment pages link to it).
-    pub public_url: String,
+    /// Prices and stock of products in carts, cached per merchant.
+    pub pricing: Arc<agentpay_actors::pricing::PricingCache>,
+    /// Turns carts into orders and payment pages; `None` when checkout is off.
+    pub payments: Option<Arc<dyn agentpay_actors::ports::PaymentGateway>>,
 }
 
 /// The conversations' registry, built once at startup (outside `HttpServer::new`).
@@ -100,16 +120,15 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
     let c = &settings.conversation;
     let desk = Arc::new(PgSupportDesk::new(parts.pool.clone()));
     let fast = parts.models.fast.clone();
-    let (pool, metrics, public_url) = (
-        parts.pool.clone(),
-        parts.metrics.clone(),
-        parts.public_url.clone(),
-    );
+    let pool = parts.pool.clone();
     let mut deps =
         EngineDeps::builder(Arc::new(PgConversationStore::new(parts.pool, parts.writer)))
             .model(parts.models.main)
             .fast_model(parts.models.fast)
-            .catalog(parts.catalog)
+            .catalog(Arc::new(agentpay_actors::pricing::PricedCatalog::new(
+                parts.catalog,
+                parts.pricing,
+            )))
             .metering(parts.metering)
             .observer(Arc::new(MetricsObserver(parts.metrics)))
             .merchants(parts.merchants)
@@ -132,13 +151,8 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
             model_routes: crate::llm::is_real(&settings.llm, crate::llm::Role::Main),
         });
     }
-    if settings.payments.provider == crate::config::PaymentProvider::Simulated {
-        deps = deps.payments(Arc::new(crate::payments::checkout::SimulatedPayments::new(
-            pool.clone(),
-            &public_url,
-            settings.payments.session_minutes,
-            metrics.clone(),
-        )));
+    if let Some(gateway) = parts.payments {
+        deps = deps.payments(gateway);
     }
     deps = deps.orders(Arc::new(crate::store::orders::PgOrderBook::new(pool)));
     if c.fault_injection {
@@ -146,6 +160,17 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
         deps = deps.faults(Arc::new(PanicOnText(FAULT_PANIC_TEXT.into())));
     }
     ConversationRegistry::new(deps.build(), Duration::from_millis(c.ask_timeout_ms))
+}
+
+impl agentpay_actors::pricing::PricingObserver for MetricsObserver {
+    fn lookup(&self, hits: usize, misses: usize) {
+        let c = &self.0.pricing_cache_lookups_total;
+        c.with_label_values(&["hit"]).inc_by(hits as u64);
+        c.with_label_values(&["miss"]).inc_by(misses as u64);
+    }
+    fn invalidated(&self) {
+        self.0.pricing_cache_invalidations_total.inc();
+    }
 }
 
 /// Forwards engine events to Prometheus.

@@ -55,6 +55,16 @@ pub struct Metrics {
     pub payment_webhook_signature_failures_total: IntCounterVec,
     /// `agentpay_orders_total{status}`: orders reaching each status (`open` when created).
     pub orders_total: IntCounterVec,
+    /// `agentpay_payment_provider_requests_total{operation,outcome}`: calls to the payment
+    /// provider's API (`checkout_session`, `account`, `account_link`) by outcome (`ok`, `retry`,
+    /// `error`).
+    pub payment_provider_requests_total: IntCounterVec,
+    /// `agentpay_pricing_cache_lookups_total{result}`: product price reads by carts and
+    /// checkouts, `hit` (from memory) or `miss` (loaded from the catalog).
+    pub pricing_cache_lookups_total: IntCounterVec,
+    /// `agentpay_pricing_cache_invalidations_total`: merchants' cached prices dropped after a
+    /// catalog write.
+    pub pricing_cache_invalidations_total: prometheus::IntCounter,
     /// Subscribers dropped because their queue was full or closed.
     pub subscribers_dropped_total: prometheus::IntCounter,
     /// Open WebSocket connections.
@@ -207,6 +217,27 @@ impl Metrics {
         for status in agentpay_actors::order::OrderStatus::ALL {
             orders_total.with_label_values(&[status.as_str()]);
         }
+        let payment_provider_requests_total = IntCounterVec::new(
+            Opts::new(
+                "payment_provider_requests_total",
+                "Calls to the payment provider's API by operation and outcome",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let pricing_cache_lookups_total = IntCounterVec::new(
+            Opts::new(
+                "pricing_cache_lookups_total",
+                "Product price reads by carts and checkouts, from memory (hit) or loaded (miss)",
+            ),
+            &["result"],
+        )?;
+        for result in ["hit", "miss"] {
+            pricing_cache_lookups_total.with_label_values(&[result]);
+        }
+        let pricing_cache_invalidations_total = prometheus::IntCounter::new(
+            "pricing_cache_invalidations_total",
+            "Merchants' cached prices dropped after a catalog write",
+        )?;
         let subscribers_dropped_total = prometheus::IntCounter::new(
             "conversation_subscribers_dropped_total",
             "Subscribers dropped because their event queue was full or closed",
@@ -399,6 +430,9 @@ impl Metrics {
         registry.register(Box::new(payment_webhook_events_total.clone()))?;
         registry.register(Box::new(payment_webhook_signature_failures_total.clone()))?;
         registry.register(Box::new(orders_total.clone()))?;
+        registry.register(Box::new(payment_provider_requests_total.clone()))?;
+        registry.register(Box::new(pricing_cache_lookups_total.clone()))?;
+        registry.register(Box::new(pricing_cache_invalidations_total.clone()))?;
         registry.register(Box::new(subscribers_dropped_total.clone()))?;
         registry.register(Box::new(websocket_connections.clone()))?;
         registry.register(Box::new(websocket_closes_total.clone()))?;
@@ -420,6 +454,9 @@ impl Metrics {
             payment_webhook_events_total,
             payment_webhook_signature_failures_total,
             orders_total,
+            payment_provider_requests_total,
+            pricing_cache_lookups_total,
+            pricing_cache_invalidations_total,
             subscribers_dropped_total,
             websocket_connections,
             websocket_closes_total,

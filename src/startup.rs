@@ -124,6 +124,14 @@ impl Application {
         } else {
             settings.server.public_url.trim_end_matches('/').to_string()
         };
+        let pricing = crate::engine::pricing(&settings, Arc::new(catalog.clone()), metrics.clone());
+        let payments = crate::payments::build(
+            &settings,
+            &config.secrets,
+            pool.clone(),
+            &public_url,
+            metrics.clone(),
+        )?;
         let registry = crate::engine::registry(
             &settings,
             crate::engine::EngineParts {
@@ -132,9 +140,10 @@ impl Application {
                 models,
                 metering,
                 catalog: Arc::new(catalog.clone()),
+                pricing: pricing.clone(),
                 metrics: metrics.clone(),
                 merchants: merchants.clone(),
-                public_url: public_url.clone(),
+                payments: payments.gateway.clone(),
             },
         );
         if config.secrets.admin_token.is_none() {
@@ -159,6 +168,8 @@ impl Application {
             catalog,
             indexer,
             stripe_webhook_secret: config.secrets.stripe_webhook_secret.clone(),
+            stripe: payments.stripe.clone(),
+            pricing,
             simulated_webhook_secret: {
                 let mut buf = [0u8; 32];
                 getrandom::fill(&mut buf)

@@ -34,6 +34,7 @@ pub mod model;
 pub mod money;
 pub mod order;
 pub mod ports;
+pub mod pricing;
 pub mod ratelimit;
 pub mod understanding;
 

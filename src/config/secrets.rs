@@ -44,6 +44,9 @@ pub struct Secrets {
     /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): the signing secret of the Stripe webhook endpoint;
     /// when unset `POST /v1/webhooks/stripe` answers 503.
     pub stripe_webhook_secret: Option<Secret>,
+    /// `STRIPE_SECRET_KEY` (`sk_…`): the platform's Stripe API key, required by
+    /// `payments.provider = "stripe"`.
+    pub stripe_secret_key: Option<Secret>,
 }
 
 impl Secrets {
@@ -61,6 +64,7 @@ impl Secrets {
             openai_api_key: get("OPENAI_API_KEY"),
             openai_compatible_api_key: get("OPENAI_COMPATIBLE_API_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
+            stripe_secret_key: get("STRIPE_SECRET_KEY"),
         }
     }
 

@@ -105,6 +105,11 @@ pub struct CatalogSettings {
     pub rrf_k: u32,
     /// The full-text stage's weight in the fusion (the vector stage's is 1).
     pub text_weight: f64,
+    /// Seconds a product's price and stock stay in the pricing cache (writes on this node drop
+    /// them at once; other nodes see a write at most this late).
+    pub price_cache_ttl_secs: u64,
+    /// Products kept in the pricing cache per merchant.
+    pub price_cache_entries: usize,
 }
 
 /// `[rate_limit]`
@@ -378,6 +383,39 @@ pub struct PaymentSettings {
     pub provider: PaymentProvider,
     /// Minutes a payment page stays valid.
     pub session_minutes: u64,
+    /// `[payments.stripe]`
+    pub stripe: StripeSettings,
+}
+
+/// `[payments.stripe]`: Stripe Checkout on each merchant's connected account.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripeSettings {
+    /// The API's base URL (tests point it at a fake).
+    pub base_url: String,
+    /// How a payment reaches the merchant's connected account (docs/decisions/0012).
+    pub charges: ChargeType,
+    /// The platform's fee, in basis points of the order total (0 for none).
+    pub platform_fee_bps: u32,
+    /// Seconds each attempt of an API call may take.
+    pub timeout_secs: u64,
+    /// Attempts of a call that failed on the network or with a retryable status, all with the
+    /// same idempotency key.
+    pub max_attempts: u32,
+    /// Country of newly created connected accounts (ISO 3166-1 alpha-2).
+    pub account_country: String,
+}
+
+/// How a payment reaches a merchant's connected account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeType {
+    /// The session and the charge live on the merchant's account (`Stripe-Account` header);
+    /// the platform takes an application fee. Standard accounts.
+    Direct,
+    /// The charge is on the platform and transferred to the merchant's account
+    /// (`transfer_data[destination]`), less the fee. Express accounts.
+    Destination,
 }
 
 /// Who takes payments.
@@ -387,6 +425,9 @@ pub enum PaymentProvider {
     /// The engine's own payment page (offline, no account): paying goes through the same
     /// webhook handling as Stripe's events.
     Simulated,
+    /// Stripe Checkout on each merchant's connected account (Connect), with
+    /// `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET`.
+    Stripe,
     /// No checkout: the agent says checkout is not configured.
     None,
 }

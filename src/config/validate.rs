@@ -13,6 +13,32 @@ impl Settings {
         if !(30..=1440).contains(&self.payments.session_minutes) {
             bail!("configuration key `payments.session_minutes` must be between 30 and 1440");
         }
+        if self.catalog.price_cache_ttl_secs == 0 || self.catalog.price_cache_entries == 0 {
+            bail!(
+                "configuration keys `catalog.price_cache_ttl_secs` and \
+                 `catalog.price_cache_entries` must be at least 1"
+            );
+        }
+        let st = &self.payments.stripe;
+        if st.platform_fee_bps > 5000 {
+            bail!("configuration key `payments.stripe.platform_fee_bps` must be at most 5000");
+        }
+        if st.timeout_secs == 0 || !(1..=10).contains(&st.max_attempts) {
+            bail!(
+                "configuration keys `payments.stripe.timeout_secs` (at least 1) and \
+                 `payments.stripe.max_attempts` (1 to 10) are out of range"
+            );
+        }
+        if !st.base_url.starts_with("http://") && !st.base_url.starts_with("https://") {
+            bail!("configuration key `payments.stripe.base_url` must be an http(s) URL");
+        }
+        if st.account_country.len() != 2
+            || !st.account_country.chars().all(|c| c.is_ascii_uppercase())
+        {
+            bail!(
+                "configuration key `payments.stripe.account_country` must be two capital letters"
+            );
+        }
         if self.conversation.turn_deadline_secs == 0 {
             bail!("configuration key `conversation.turn_deadline_secs` must be at least 1");
         }

@@ -55,6 +55,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/v1/merchant/payments")
+            .get(routes::payments::get_payment_settings)
+            .put(routes::payments::put_payment_settings)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/merchant/payments/connect")
+            .post(routes::payments::connect)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/merchant/usage")
             .get(routes::usage::merchant_usage)
             .default_service(web::to(method_not_allowed)),

@@ -40,6 +40,10 @@ pub struct AppState {
     pub indexer: Option<crate::catalog::indexer::IndexerHandle>,
     /// The Stripe webhook endpoint's signing secret, when configured.
     pub stripe_webhook_secret: Option<crate::config::Secret>,
+    /// Stripe Checkout and Connect, when `payments.provider = "stripe"` (merchant onboarding).
+    pub stripe: Option<crate::payments::stripe::StripePayments>,
+    /// The pricing caches; product writes drop the merchant's cached prices.
+    pub pricing: Arc<agentpay_actors::pricing::PricingCache>,
     /// The secret the simulated provider signs its own events with (drawn at start-up).
     pub simulated_webhook_secret: String,
 }

@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "orders and payments",
         include_str!("../../migrations/0008_orders_and_payments.sql"),
     ),
+    (
+        9,
+        "checkout settings",
+        include_str!("../../migrations/0009_checkout_settings.sql"),
+    ),
 ];
 
 /// The migrator over [`MIGRATIONS`].

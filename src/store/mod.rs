@@ -10,6 +10,7 @@ pub mod handoffs;
 pub mod merchants;
 pub mod migrations;
 pub mod orders;
+pub mod payment_accounts;
 pub mod products;
 pub mod usage;
 

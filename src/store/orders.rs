@@ -148,6 +148,17 @@ pub async fn attach_session(
     Ok(())
 }
 
+/// Cancels open order `id` whose payment page could not be made (it can never be paid).
+pub async fn abandon(pool: &PgPool, id: uuid::Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE orders SET status = 'canceled', updated_at = now() WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// `merchant`'s order `id`.
 pub async fn find(
     pool: &PgPool,
@@ -257,18 +268,24 @@ impl Applied {
 }
 
 /// Finds and locks the order `r` names.
+/// An event from a connected `account` (Connect) only finds orders of the merchant that account
+/// belongs to.
 async fn lock_order(
     tx: &mut Transaction<'_, Postgres>,
     r: &OrderRef,
+    account: Option<&str>,
 ) -> Result<Option<Order>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLUMNS} FROM orders \
-         WHERE id = $1 OR provider_session_id = $2 OR payment_intent_id = $3 \
+         WHERE (id = $1 OR provider_session_id = $2 OR payment_intent_id = $3) \
+         AND ($4::text IS NULL OR merchant_id = \
+              (SELECT merchant_id FROM payment_accounts WHERE account_id = $4)) \
          ORDER BY (id = $1) DESC NULLS LAST LIMIT 1 FOR UPDATE"
     )))
     .bind(r.order_id)
     .bind(&r.session_id)
     .bind(&r.payment_intent)
+    .bind(account)
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(order_from).transpose()
@@ -323,43 +340,44 @@ pub async fn apply_event(
             .await?;
             Applied::Account
         }
-        Effect::Order { order: r, status } => match lock_order(&mut tx, r).await? {
-            None => {
-                sqlx::query(
-                    "UPDATE payment_events SET outcome = 'unmatched', pending_status = $3, \
+        Effect::Order { order: r, status } => {
+            match lock_order(&mut tx, r, event.account.as_deref()).await? {
+                None => {
+                    sqlx::query(
+                        "UPDATE payment_events SET outcome = 'unmatched', pending_status = $3, \
                      payment_intent = $4 WHERE provider = $1 AND event_id = $2",
-                )
-                .bind(provider)
-                .bind(&event.id)
-                .bind(status.map(OrderStatus::as_str))
-                .bind(&r.payment_intent)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok(Applied::Unmatched);
-            }
-            Some(order) => {
-                let from = order.status;
-                let mut to = status.map_or(from, |s| from.then(s));
-                // Events that named this payment before its order was known.
-                if let Some(pi) = &r.payment_intent {
-                    let pending: Vec<(String, String)> = sqlx::query_as(
-                        "UPDATE payment_events SET outcome = 'applied', order_id = $2 \
+                    )
+                    .bind(provider)
+                    .bind(&event.id)
+                    .bind(status.map(OrderStatus::as_str))
+                    .bind(&r.payment_intent)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Applied::Unmatched);
+                }
+                Some(order) => {
+                    let from = order.status;
+                    let mut to = status.map_or(from, |s| from.then(s));
+                    // Events that named this payment before its order was known.
+                    if let Some(pi) = &r.payment_intent {
+                        let pending: Vec<(String, String)> = sqlx::query_as(
+                            "UPDATE payment_events SET outcome = 'applied', order_id = $2 \
                          WHERE outcome = 'unmatched' AND payment_intent = $1 AND provider = $3 \
                          RETURNING event_id, COALESCE(pending_status, '')",
-                    )
-                    .bind(pi)
-                    .bind(order.id)
-                    .bind(provider)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for (_, s) in pending {
-                        if let Some(s) = OrderStatus::parse(&s) {
-                            to = to.then(s);
+                        )
+                        .bind(pi)
+                        .bind(order.id)
+                        .bind(provider)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        for (_, s) in pending {
+                            if let Some(s) = OrderStatus::parse(&s) {
+                                to = to.then(s);
+                            }
                         }
                     }
-                }
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE orders SET status = $2, \
                      payment_intent_id = COALESCE(payment_intent_id, $3), \
                      paid_at = CASE WHEN $2 = 'paid' AND paid_at IS NULL THEN now() ELSE paid_at END, \
@@ -370,14 +388,15 @@ pub async fn apply_event(
                 .bind(&r.payment_intent)
                 .fetch_one(&mut *tx)
                 .await?;
-                let order = order_from(&row)?;
-                if to == from {
-                    Applied::Unchanged { order }
-                } else {
-                    Applied::Changed { order, from }
+                    let order = order_from(&row)?;
+                    if to == from {
+                        Applied::Unchanged { order }
+                    } else {
+                        Applied::Changed { order, from }
+                    }
                 }
             }
-        },
+        }
     };
     let order_id = match &applied {
         Applied::Unchanged { order } | Applied::Changed { order, .. } => Some(order.id),

@@ -6,6 +6,8 @@
 
 #[path = "../support/fake_llm.rs"]
 mod fake_llm;
+#[path = "../support/fake_stripe.rs"]
+mod fake_stripe;
 mod helpers;
 
 mod agent_tools;
@@ -26,6 +28,7 @@ mod readiness;
 mod restart;
 mod shopping;
 mod store_state;
+mod stripe;
 mod webhooks;
 mod writer;
 mod ws_client;

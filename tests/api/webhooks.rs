@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 const SECRET: &str = "whsec_test_e2e_secret";
 
 /// The `Stripe-Signature` of `body` with `secret` at `t`, made by Python.
-fn python_signature(body: &str, secret: &str, t: i64) -> String {
+pub(crate) fn python_signature(body: &str, secret: &str, t: i64) -> String {
     let mut child = Command::new("python3")
         .arg(repo_root().join("tests/support/stripe_sign.py"))
         .arg(secret)
@@ -36,7 +36,7 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-async fn deliver(app: &TestApp, body: &str, signature: Option<String>) -> (u16, Value) {
+pub(crate) async fn deliver(app: &TestApp, body: &str, signature: Option<String>) -> (u16, Value) {
     let mut req = app
         .client
         .post(app.url("/v1/webhooks/stripe"))

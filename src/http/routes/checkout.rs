@@ -64,6 +64,10 @@ fn order_id(path: &str) -> Result<uuid::Uuid, ApiError> {
 /// The simulated order `id`, expired first when its page is past its time.
 async fn current(state: &AppState, id: uuid::Uuid) -> Result<Order, ApiError> {
     let order = orders::find_any(&state.pool, id).await?;
+    if order.provider == "stripe" {
+        // Stripe's own page takes the payment; this one is where it returns the visitor to.
+        return Ok(order);
+    }
     if order.provider != "simulated" {
         return Err(ApiError::NotFound("no such checkout".into()));
     }
@@ -138,6 +142,14 @@ pub async fn show(
     let number = order.number;
     let total = money(order.total_minor, &order.currency);
     let body = match order.status {
+        OrderStatus::Open if order.provider != "simulated" => format!(
+            "<h1>Order #{number}</h1><p>Waiting for the payment of {total}.</p>{}",
+            order
+                .checkout_url
+                .as_deref()
+                .map(|u| format!("<p><a href=\"{}\">Pay at Stripe</a></p>", escape(u)))
+                .unwrap_or_default()
+        ),
         OrderStatus::Open => {
             let mut rows = String::new();
             for l in orders::lines(&state.pool, id).await? {
@@ -180,6 +192,9 @@ pub async fn show(
 async fn choose(state: &AppState, path: String, pay: bool) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path)?;
     let order = current(state, id).await?;
+    if order.provider != "simulated" {
+        return Err(ApiError::NotFound("no such checkout".into()));
+    }
     if order.status == OrderStatus::Open {
         if pay {
             settle(state, &order, "checkout.session.completed", "paid").await?;

@@ -6,12 +6,17 @@
 //!   not an event; otherwise applied once (`crate::store::orders::apply_event`) and answered 200,
 //!   a redelivery included.
 //! - `GET /v1/orders`, `GET /v1/orders/{id}` (secret key): the merchant's orders.
+//! - `GET`/`PUT /v1/merchant/payments`, `POST /v1/merchant/payments/connect` (secret key): the
+//!   merchant's payment set-up and Stripe Connect onboarding.
 
 use crate::http::auth::SecretKeyAuth;
 use crate::http::errors::ApiError;
+use crate::http::extract::ApiJson;
 use crate::http::state::AppState;
+use crate::payments::stripe::StripeFailure;
 use crate::payments::{events, signature};
 use crate::store::orders::{self, Applied};
+use crate::store::payment_accounts;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -135,4 +140,133 @@ pub async fn get_order(
         .map_err(|_| ApiError::NotFound("no such order".into()))?;
     let order = orders::find(&state.pool, auth.merchant.id, id).await?;
     Ok(HttpResponse::Ok().json(order))
+}
+
+/// A return URL a merchant gives: `https://…`, or `http://` on loopback for development; at most
+/// 2,000 characters with no spaces or control characters.
+fn check_url(field: &'static str, url: &str) -> Result<(), ApiError> {
+    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    let ok = (url.starts_with("https://") && url.len() > "https://".len() || loopback)
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable {
+            field: field.into(),
+            message: "must be an https:// URL (or http:// on localhost) of at most 2000 \
+                      characters without spaces"
+                .into(),
+        })
+    }
+}
+
+/// `GET /v1/merchant/payments`: the provider, the merchant's connected account and its
+/// readiness, and where Checkout returns visitors to.
+pub async fn get_payment_settings(
+    auth: SecretKeyAuth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let account = payment_accounts::account(&state.pool, auth.merchant.id).await?;
+    let urls = payment_accounts::checkout_urls(&state.pool, auth.merchant.id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "provider": state.settings.payments.provider,
+        "account": account,
+        "ready": match state.settings.payments.provider {
+            crate::config::PaymentProvider::Stripe => account.as_ref().is_some_and(|a| a.charges_enabled),
+            crate::config::PaymentProvider::Simulated => true,
+            crate::config::PaymentProvider::None => false,
+        },
+        "success_url": urls.success_url,
+        "cancel_url": urls.cancel_url,
+    })))
+}
+
+/// Body of `PUT /v1/merchant/payments`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettingsBody {
+    /// Where Checkout sends a visitor who paid (may hold `{CHECKOUT_SESSION_ID}`); `null` for
+    /// the engine's order page.
+    pub success_url: Option<String>,
+    /// Where it sends one who gave up; `null` for the engine's order page.
+    pub cancel_url: Option<String>,
+}
+
+/// `PUT /v1/merchant/payments`: sets the return URLs.
+pub async fn put_payment_settings(
+    auth: SecretKeyAuth,
+    state: web::Data<AppState>,
+    body: ApiJson<PaymentSettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    if let Some(u) = &body.success_url {
+        check_url("success_url", u)?;
+    }
+    if let Some(u) = &body.cancel_url {
+        check_url("cancel_url", u)?;
+    }
+    payment_accounts::set_checkout_urls(
+        &state.pool,
+        auth.merchant.id,
+        &payment_accounts::CheckoutUrls {
+            success_url: body.success_url,
+            cancel_url: body.cancel_url,
+        },
+    )
+    .await?;
+    get_payment_settings(auth, state).await
+}
+
+/// Body of `POST /v1/merchant/payments/connect`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectBody {
+    /// Where Stripe sends the merchant when onboarding is done (or left).
+    pub return_url: String,
+    /// Where Stripe sends the merchant when the link expired, to ask for a new one.
+    pub refresh_url: String,
+    /// The account's email, prefilled at Stripe.
+    pub email: Option<String>,
+}
+
+/// `POST /v1/merchant/payments/connect`: creates the merchant's Stripe connected account (or
+/// reuses it) and returns a fresh onboarding link. Readiness arrives later through
+/// `account.updated` webhooks (`GET /v1/merchant/payments`).
+pub async fn connect(
+    auth: SecretKeyAuth,
+    state: web::Data<AppState>,
+    body: ApiJson<ConnectBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(stripe) = &state.stripe else {
+        return Err(ApiError::Conflict(
+            "payments.provider is not \"stripe\": there is no account to connect".into(),
+        ));
+    };
+    let body = body.0;
+    check_url("return_url", &body.return_url)?;
+    check_url("refresh_url", &body.refresh_url)?;
+    if let Some(e) = &body.email
+        && (e.len() > 254 || !e.contains('@') || e.chars().any(char::is_whitespace))
+    {
+        return Err(ApiError::Unprocessable {
+            field: "email".into(),
+            message: "must be an email address".into(),
+        });
+    }
+    let onboarding = stripe
+        .connect(
+            auth.merchant.id,
+            body.email,
+            &body.return_url,
+            &body.refresh_url,
+        )
+        .await
+        .map_err(|e| match e {
+            StripeFailure::Store(e) => ApiError::from(e),
+            e => ApiError::Unavailable(e.to_string()),
+        })?;
+    Ok(HttpResponse::Ok().json(onboarding))
 }

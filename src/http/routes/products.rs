@@ -13,6 +13,7 @@ use crate::http::state::AppState;
 use crate::store::products;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use agentpay_actors::ids::MerchantId;
 use agentpay_actors::ports::{SearchFilters, SearchMode, SearchQuery};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -25,10 +26,13 @@ fn invalid(e: FieldError) -> ApiError {
     }
 }
 
-fn wake_indexer(state: &AppState) {
+/// After a write to `merchant`'s catalog: the indexer embeds what changed, and the prices carts
+/// and checkouts read on this node are dropped at once.
+fn catalog_changed(state: &AppState, merchant: MerchantId) {
     if let Some(indexer) = &state.indexer {
         indexer.wake();
     }
+    state.pricing.invalidate(merchant, None);
 }
 
 /// `POST /v1/products`: creates a product (409 when its external id exists).
@@ -39,7 +43,7 @@ pub async fn create_product(
 ) -> Result<HttpResponse, ApiError> {
     let product = ProductInput::from_json(&body.0, auth.merchant.currency).map_err(invalid)?;
     let stored = products::create(&state.pool, auth.merchant.id, &product).await?;
-    wake_indexer(&state);
+    catalog_changed(&state, auth.merchant.id);
     Ok(HttpResponse::Created().json(stored.to_json()))
 }
 
@@ -83,7 +87,7 @@ async fn write(
     }
     let product = ProductInput::from_json(&value, auth.merchant.currency).map_err(invalid)?;
     let (stored, created) = products::put(&state.pool, auth.merchant.id, &product).await?;
-    wake_indexer(state);
+    catalog_changed(state, auth.merchant.id);
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -148,6 +152,7 @@ pub async fn delete_product(
 ) -> Result<HttpResponse, ApiError> {
     let id = external_id(&path)?;
     if products::delete(&state.pool, auth.merchant.id, &id).await? {
+        catalog_changed(&state, auth.merchant.id);
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found("product"))
@@ -290,7 +295,7 @@ async fn run_import(
         .with_label_values(&["rejected"])
         .inc_by(report.rejected);
     if report.committed {
-        wake_indexer(state);
+        catalog_changed(state, auth.merchant.id);
     }
     tracing::info!(
         merchant_id = %auth.merchant.id,

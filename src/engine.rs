@@ -252,6 +252,36 @@ impl EngineObserver for MetricsObserver {
     }
 }
 
+impl agentpay_actors::checkout::CheckoutObserver for MetricsObserver {
+    fn checkout_started(&self) {
+        self.0.actor_event("checkout", "start");
+        self.0.live_actors.with_label_values(&["checkout"]).inc();
+    }
+    fn checkout_stopped(&self) {
+        self.0.actor_event("checkout", "stop");
+        self.0.live_actors.with_label_values(&["checkout"]).dec();
+    }
+}
+
+/// The checkout actors over the configured provider (none when checkout is off), telling the
+/// edge through `hooks`.
+pub fn checkouts(
+    gateway: Option<Arc<dyn agentpay_actors::ports::PaymentGateway>>,
+    hooks: Arc<dyn agentpay_actors::checkout::CheckoutHooks>,
+    metrics: Arc<Metrics>,
+) -> Option<Arc<agentpay_actors::checkout::Checkouts>> {
+    gateway.map(|g| {
+        agentpay_actors::checkout::Checkouts::new(
+            g,
+            hooks,
+            Arc::new(MetricsObserver(metrics)),
+            // Stripe retries its events for hours; the actor waits a little past the expiry
+            // for the last word, then the edge tells conversations itself.
+            Duration::from_secs(300),
+        )
+    })
+}
+
 impl MerchantObserver for MetricsObserver {
     fn merchant_started(&self) {
         self.0.actor_event("merchant", "start");

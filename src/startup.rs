@@ -132,6 +132,9 @@ impl Application {
             &public_url,
             metrics.clone(),
         )?;
+        let hooks = Arc::new(crate::payments::EdgeHooks::default());
+        let checkouts =
+            crate::engine::checkouts(payments.gateway.clone(), hooks.clone(), metrics.clone());
         let registry = crate::engine::registry(
             &settings,
             crate::engine::EngineParts {
@@ -143,7 +146,9 @@ impl Application {
                 pricing: pricing.clone(),
                 metrics: metrics.clone(),
                 merchants: merchants.clone(),
-                payments: payments.gateway.clone(),
+                payments: checkouts
+                    .clone()
+                    .map(|c| c as Arc<dyn agentpay_actors::ports::PaymentGateway>),
             },
         );
         if config.secrets.admin_token.is_none() {
@@ -169,6 +174,7 @@ impl Application {
             indexer,
             stripe_webhook_secret: config.secrets.stripe_webhook_secret.clone(),
             stripe: payments.stripe.clone(),
+            checkouts,
             pricing,
             simulated_webhook_secret: {
                 let mut buf = [0u8; 32];
@@ -178,6 +184,7 @@ impl Application {
                 format!("whsec_sim_{hex}")
             },
         });
+        hooks.attach(&state);
         if settings.payments.provider == crate::config::PaymentProvider::Simulated {
             // The simulated provider's pages expire on time (Stripe sends its own events).
             let sweeper = state.clone();

@@ -26,6 +26,7 @@
 
 pub mod agent;
 pub mod cart;
+pub mod checkout;
 pub mod conversation;
 pub mod directory;
 pub mod ids;

@@ -42,6 +42,9 @@ pub struct AppState {
     pub stripe_webhook_secret: Option<crate::config::Secret>,
     /// Stripe Checkout and Connect, when `payments.provider = "stripe"` (merchant onboarding).
     pub stripe: Option<crate::payments::stripe::StripePayments>,
+    /// The live checkout attempts (none when checkout is off): provider events reach the
+    /// attempt that holds their order.
+    pub checkouts: Option<Arc<agentpay_actors::checkout::Checkouts>>,
     /// The pricing caches; product writes drop the merchant's cached prices.
     pub pricing: Arc<agentpay_actors::pricing::PricingCache>,
     /// The secret the simulated provider signs its own events with (drawn at start-up).

@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use agentpay_actors::ports::PaymentGateway;
 use anyhow::Context;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 /// The configured provider: the gateway checkouts use, and the Stripe client the onboarding
 /// endpoint uses when the provider is Stripe.
@@ -63,4 +63,63 @@ pub fn build(
             }
         }
     })
+}
+
+/// The checkout actors' way back into the edge: telling a conversation (started if passivated)
+/// and settling a session past its time. Holds the application state weakly, attached once it
+/// exists (it is built after the actors).
+#[derive(Default)]
+pub struct EdgeHooks {
+    state: OnceLock<Weak<crate::http::state::AppState>>,
+}
+
+impl EdgeHooks {
+    /// Attaches the application state.
+    pub fn attach(&self, state: &actix_web::web::Data<crate::http::state::AppState>) {
+        let _ = self.state.set(Arc::downgrade(&state.clone().into_inner()));
+    }
+
+    fn state(&self) -> Option<Arc<crate::http::state::AppState>> {
+        self.state.get().and_then(Weak::upgrade)
+    }
+}
+
+impl agentpay_actors::checkout::CheckoutHooks for EdgeHooks {
+    fn tell(
+        &self,
+        conversation: agentpay_actors::ids::ConversationId,
+        update: agentpay_actors::ports::OrderUpdate,
+    ) {
+        if let Some(state) = self.state() {
+            actix_web::rt::spawn(async move { notify(&state, conversation, update).await });
+        }
+    }
+
+    fn due(&self, order: uuid::Uuid) {
+        if let Some(state) = self.state() {
+            actix_web::rt::spawn(async move {
+                if let Err(e) = crate::http::routes::checkout::settle_if_due(&state, order).await {
+                    tracing::warn!(order_id = %order, error = %e, "could not settle a payment page past its time");
+                }
+            });
+        }
+    }
+}
+
+/// Tells `conversation` that its order changed; the conversation is started if it was
+/// passivated, so the notice is stored even when the visitor is away.
+pub async fn notify(
+    state: &crate::http::state::AppState,
+    conversation: agentpay_actors::ids::ConversationId,
+    update: agentpay_actors::ports::OrderUpdate,
+) {
+    let asked = state
+        .registry
+        .ask(conversation, || {
+            agentpay_actors::conversation::messages::OrderChanged(update.clone())
+        })
+        .await;
+    if let Err(e) = asked {
+        tracing::warn!(conversation_id = %conversation.0, order_id = %update.order_id, error = %e, "could not tell the conversation about its order");
+    }
 }

@@ -225,3 +225,50 @@ async fn checkout_charges_todays_price_and_refuses_what_sold_out() {
         "only the first checkout's order"
     );
 }
+
+#[actix_web::test]
+async fn a_payment_made_while_the_visitor_is_away_is_in_the_chat_when_they_come_back() {
+    let app = spawn_app_with(|env| {
+        env.insert("AGENTPAY__AGENT__MODE".into(), "rules".into());
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+        env.insert("AGENTPAY__RATE_LIMIT__ENABLED".into(), "false".into());
+        env.insert(
+            "AGENTPAY__CONVERSATION__IDLE_TIMEOUT_SECS".into(),
+            "1".into(),
+        );
+    })
+    .await;
+    let m = shop(&app).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    assert_eq!(ws.event().await["type"], "hello");
+    turn(&mut ws, "c-1", "do you have tents?").await;
+    turn(&mut ws, "c-2", "add the first one").await;
+    let (events, _) = turn(&mut ws, "c-3", "checkout").await;
+    let url = frame(&events, "checkout").expect("a checkout frame")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let end_seq = events.last().unwrap()["seq"].as_i64().unwrap();
+    drop(ws);
+    // The visitor is gone long enough for the conversation to be passivated.
+    let live = r#"agentpay_actors_live{kind="conversation"} 0"#;
+    for _ in 0..50 {
+        let metrics = app.get("/metrics", None).await.text().await.unwrap();
+        if metrics.contains(live) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metrics.contains(live), "the conversation was passivated");
+
+    let res = app.client.post(format!("{url}/pay")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let mut back = Ws::open(&c, Some(end_seq)).await;
+    let events = back.until("assistant_end").await;
+    assert_eq!(
+        frame(&events, "order").expect("the order frame")["status"],
+        "paid"
+    );
+}

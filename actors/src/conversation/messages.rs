@@ -124,6 +124,9 @@ pub enum CartChangeError {
 /// An order of this conversation changed (paid, expired, …): the conversation tells the visitor
 /// in a reply of its own, in their language, after any turn in progress, with an `order`
 /// event; the reply is stored, so a client that resumes later sees it too.
+///
+/// Sent with `ConversationRegistry::ask`, which starts the conversation if it was passivated, so
+/// the notice is stored even when the visitor is away.
 #[derive(Message)]
-#[rtype(result = "()")]
+#[rtype(result = "Result<(), ConversationError>")]
 pub struct OrderChanged(pub crate::ports::payments::OrderUpdate);

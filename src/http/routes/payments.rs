@@ -85,21 +85,29 @@ pub async fn receive(
         tracing::info!(order_id = %order.id, status = order.status.as_str(), event_id = %event.id, "order updated by a payment event");
         if let (Some(conversation), Ok(currency)) = (order.conversation_id, order.currency.parse())
         {
-            // The conversation tells the visitor, in their language (started if passivated).
-            state.registry.tell(
-                agentpay_actors::ids::ConversationId(conversation),
-                agentpay_actors::conversation::messages::OrderChanged(
-                    agentpay_actors::ports::OrderUpdate {
-                        order_id: order.id,
-                        number: order.number,
-                        status: order.status,
-                        total: agentpay_actors::money::Money {
-                            amount_minor: order.total_minor,
-                            currency,
-                        },
-                    },
-                ),
-            );
+            let update = agentpay_actors::ports::OrderUpdate {
+                order_id: order.id,
+                number: order.number,
+                status: order.status,
+                total: agentpay_actors::money::Money {
+                    amount_minor: order.total_minor,
+                    currency,
+                },
+            };
+            // The checkout actor holding the order tells the conversation; without one (after
+            // a restart, on another node, a refund later) the edge does.
+            let held = state
+                .checkouts
+                .as_ref()
+                .is_some_and(|c| c.settle(update.clone()));
+            if !held {
+                crate::payments::notify(
+                    state,
+                    agentpay_actors::ids::ConversationId(conversation),
+                    update,
+                )
+                .await;
+            }
         }
     }
     Ok(HttpResponse::Ok().json(json!({"received": true, "outcome": applied.as_str()})))

@@ -501,13 +501,13 @@ impl Handler<TurnEvent> for ConversationActor {
 }
 
 impl Handler<crate::conversation::messages::OrderChanged> for ConversationActor {
-    type Result = ();
+    type Result = Result<(), crate::conversation::messages::ConversationError>;
 
     fn handle(
         &mut self,
         msg: crate::conversation::messages::OrderChanged,
         ctx: &mut Self::Context,
-    ) {
+    ) -> Self::Result {
         let update = msg.0;
         let agent = self.agent.as_deref();
         let lang = self
@@ -520,7 +520,7 @@ impl Handler<crate::conversation::messages::OrderChanged> for ConversationActor 
             })
             .unwrap_or(crate::understanding::Lang::En);
         let key = match update.status {
-            crate::order::OrderStatus::Open => return,
+            crate::order::OrderStatus::Open => return Ok(()),
             crate::order::OrderStatus::Paid => "order_paid",
             crate::order::OrderStatus::Expired => "order_expired",
             crate::order::OrderStatus::Canceled => "order_canceled",
@@ -537,5 +537,6 @@ impl Handler<crate::conversation::messages::OrderChanged> for ConversationActor 
             notice: Some(vec![AgentEvent::OrderChanged(update)]),
         });
         self.maybe_start_next(ctx);
+        Ok(())
     }
 }

@@ -292,7 +292,6 @@ mod tests {
                     currency: usd,
                 },
             }],
-            ..Default::default()
         }
     }
 

@@ -6,3 +6,7 @@ CREATE TABLE checkout_settings (
     cancel_url  text CHECK (char_length(cancel_url) <= 2000),
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- The connected account an event came from (Connect), so an event kept unmatched is only ever
+-- applied to an order of that account's merchant.
+ALTER TABLE payment_events ADD COLUMN account text;

@@ -224,6 +224,11 @@ impl Metrics {
             ),
             &["operation", "outcome"],
         )?;
+        for op in ["checkout_session", "account", "account_link"] {
+            for outcome in ["ok", "retry", "error"] {
+                payment_provider_requests_total.with_label_values(&[op, outcome]);
+            }
+        }
         let pricing_cache_lookups_total = IntCounterVec::new(
             Opts::new(
                 "pricing_cache_lookups_total",

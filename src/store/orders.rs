@@ -345,12 +345,13 @@ pub async fn apply_event(
                 None => {
                     sqlx::query(
                         "UPDATE payment_events SET outcome = 'unmatched', pending_status = $3, \
-                     payment_intent = $4 WHERE provider = $1 AND event_id = $2",
+                     payment_intent = $4, account = $5 WHERE provider = $1 AND event_id = $2",
                     )
                     .bind(provider)
                     .bind(&event.id)
                     .bind(status.map(OrderStatus::as_str))
                     .bind(&r.payment_intent)
+                    .bind(&event.account)
                     .execute(&mut *tx)
                     .await?;
                     tx.commit().await?;
@@ -364,11 +365,14 @@ pub async fn apply_event(
                         let pending: Vec<(String, String)> = sqlx::query_as(
                             "UPDATE payment_events SET outcome = 'applied', order_id = $2 \
                          WHERE outcome = 'unmatched' AND payment_intent = $1 AND provider = $3 \
+                         AND (account IS NULL OR account = \
+                         (SELECT account_id FROM payment_accounts WHERE merchant_id = $4)) \
                          RETURNING event_id, COALESCE(pending_status, '')",
                         )
                         .bind(pi)
                         .bind(order.id)
                         .bind(provider)
+                        .bind(order.merchant_id)
                         .fetch_all(&mut *tx)
                         .await?;
                         for (_, s) in pending {

@@ -307,11 +307,35 @@ async fn a_checkout_creates_one_session_on_the_connected_account_and_paid_comes_
     let minutes = (expires - chrono::Utc::now().timestamp()) / 60;
     assert!((28..=30).contains(&minutes), "{minutes}");
 
-    // Stripe reports the payment (twice): paid once, in the same chat.
+    // Stripe reports the payment (twice): paid once, in the same chat. The same event from
+    // another connected account finds no order of this merchant.
     let session_id = session["id"].as_str().unwrap();
     let paid = fake.completed_event(session_id);
+    let mut spoof: Value = serde_json::from_str(&paid).unwrap();
+    spoof["id"] = json!("evt_from_another_account");
+    spoof["account"] = json!("acct_someone_else");
+    assert_eq!(
+        signed(&app, &spoof.to_string()).await["outcome"],
+        "unmatched"
+    );
+    let stored: Value = app
+        .get(&format!("/v1/orders/{order_id}"), Some(&m.secret_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["status"], "open");
     assert_eq!(signed(&app, &paid).await["outcome"], "applied");
     assert_eq!(signed(&app, &paid).await["outcome"], "duplicate");
+    // The other account's event stays unmatched although it names the same payment.
+    let mut db = app.db.connect().await;
+    let spoofed: String = sqlx::query_scalar(
+        "SELECT outcome FROM payment_events WHERE event_id = 'evt_from_another_account'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(spoofed, "unmatched");
     let events = ws.until("assistant_end").await;
     let order = frame(&events, "order").expect("an order frame");
     assert_eq!(order["status"], "paid");

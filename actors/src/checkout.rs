@@ -69,7 +69,8 @@ impl CheckoutActor {
         checkouts
             .actors
             .get_or_start(link.order_id, |_| ctx.address());
-        let left = u64::try_from(link.expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
+        // Whole seconds, rounded up: never before the expiry.
+        let left = u64::try_from(link.expires_at - chrono::Utc::now().timestamp() + 1).unwrap_or(0);
         let order = link.order_id;
         ctx.run_later(Duration::from_secs(left), move |act, _| {
             if let Some(c) = act.checkouts.upgrade() {
@@ -90,7 +91,7 @@ impl Actor for CheckoutActor {
             c.observer.checkout_started();
         }
         if let Some(link) = self.link.clone() {
-            // Restarted after a panic: keep holding the session it made.
+            // Restarted by its supervisor: keep holding the session it made.
             self.hold(&link, ctx);
             return;
         }
@@ -342,7 +343,10 @@ mod tests {
             )
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Never before the expiry (whole seconds, rounded up).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(seen.due.lock().unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(1600)).await;
         assert_eq!(*seen.due.lock().unwrap(), vec![link.order_id]);
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(checkouts.live(), 0);

@@ -12,9 +12,11 @@
 //!   bounds how stale a price can be there; docs/payments.md).
 //! - **Bounded**: at most `capacity` entries per merchant; expired entries go first, then the
 //!   oldest.
-//! - **Lifetime**: started on first use, supervised (a panic restarts it empty), stopped after
-//!   `idle` without reads. When it cannot answer in time, reads go straight to the catalog:
-//!   the cache never makes a price older, only fewer queries.
+//! - **Lifetime**: started on first use under an actix `Supervisor` (restarted empty if its
+//!   context stops while it is still registered), stopped after `idle` without reads. An actor
+//!   killed outright is noticed by the directory and replaced on the next read. When it cannot
+//!   answer in time, reads go straight to the catalog: the cache never makes a price older,
+//!   only fewer queries.
 
 use crate::directory::Directory;
 use crate::ids::MerchantId;
@@ -126,7 +128,7 @@ impl Actor for PricingCacheActor {
 
 impl Supervised for PricingCacheActor {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        // Whatever it held may be half-written: start empty.
+        // Restarted by its supervisor: start empty, and let loads in flight store nothing.
         self.entries.clear();
         self.generation += 1;
     }
@@ -142,15 +144,17 @@ impl Handler<Prices> for PricingCacheActor {
         ids.dedup();
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
+        let mut hits = 0;
         for id in ids {
             match self.entries.get(&id) {
                 Some(e) if e.loaded.elapsed() < self.settings.ttl => {
+                    hits += 1;
                     found.extend(e.product.clone());
                 }
                 _ => missing.push(id),
             }
         }
-        self.observer.lookup(found.len(), missing.len());
+        self.observer.lookup(hits, missing.len());
         if missing.is_empty() {
             return Box::pin(fut::ready(Ok(found)));
         }

@@ -41,8 +41,9 @@ pub struct Secrets {
     pub openai_api_key: Option<Secret>,
     /// `OPENAI_COMPATIBLE_API_KEY` (most self-hosted servers want none).
     pub openai_compatible_api_key: Option<Secret>,
-    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): the signing secret of the Stripe webhook endpoint;
-    /// when unset `POST /v1/webhooks/stripe` answers 503.
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): the signing secret of the Stripe webhook endpoint,
+    /// or several separated by commas (a Connect endpoint and an account endpoint, or a
+    /// rotation); when unset `POST /v1/webhooks/stripe` answers 503.
     pub stripe_webhook_secret: Option<Secret>,
     /// `STRIPE_SECRET_KEY` (`sk_…`): the platform's Stripe API key, required by
     /// `payments.provider = "stripe"`.

@@ -48,7 +48,10 @@ pub fn lines_of(cart: &Cart) -> Vec<NewLine> {
         .map(|l| NewLine {
             external_id: l.external_id.clone(),
             sku: l.sku.clone(),
-            title: l.title.clone(),
+            title: match &l.variant {
+                Some(v) => format!("{} ({v})", l.title),
+                None => l.title.clone(),
+            },
             quantity: l.quantity,
             unit_price_minor: l.unit_price.amount_minor,
         })

@@ -234,7 +234,13 @@ impl StripePayments {
                 account.account_id.clone(),
             ));
         }
-        let expires_at = chrono::Utc::now() + self.session;
+        // Stripe refuses an expiry under 30 minutes away: a retry sends the first attempt's
+        // parameters (the same idempotency key), so leave it a minute of margin.
+        let expires_at = chrono::Utc::now()
+            + self
+                .session
+                .max(chrono::Duration::minutes(31))
+                .min(chrono::Duration::minutes(1439));
         let request = CreateCheckoutSession::new()
             .mode(stripe_shared::CheckoutSessionMode::Payment)
             .line_items(items)
@@ -262,11 +268,19 @@ impl StripePayments {
             Err(e) => {
                 // No page: the order can never be paid.
                 orders::abandon(&self.pool, order.id).await?;
+                self.metrics
+                    .orders_total
+                    .with_label_values(&["canceled"])
+                    .inc();
                 return Err(e);
             }
         };
         let Some(url) = session.url.clone() else {
             orders::abandon(&self.pool, order.id).await?;
+            self.metrics
+                .orders_total
+                .with_label_values(&["canceled"])
+                .inc();
             return Err(StripeFailure::Api("the session has no URL".into()));
         };
         let expires = chrono::DateTime::from_timestamp(session.expires_at, 0).unwrap_or(expires_at);

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, spawn_app_with};
 use crate::ws_client::{Ws, apply_delta};
 use serde_json::{Value, json};
 
-async fn shop(app: &TestApp) -> crate::helpers::TestMerchant {
+pub(crate) async fn shop(app: &TestApp) -> crate::helpers::TestMerchant {
     let m = app.create_merchant("Tent Shop", &[]).await;
     for (id, title, price) in [
         ("TENT-2P", "Ridge Tent 2P", 24_900),
@@ -36,7 +36,7 @@ async fn offline_app() -> TestApp {
 }
 
 /// The frames of one turn, and the reply's text.
-async fn turn(ws: &mut Ws, id: &str, text: &str) -> (Vec<Value>, String) {
+pub(crate) async fn turn(ws: &mut Ws, id: &str, text: &str) -> (Vec<Value>, String) {
     ws.say(id, text).await;
     let events = ws.until("assistant_end").await;
     let mut reply = String::new();
@@ -46,7 +46,7 @@ async fn turn(ws: &mut Ws, id: &str, text: &str) -> (Vec<Value>, String) {
     (events, reply)
 }
 
-fn frame<'a>(events: &'a [Value], kind: &str) -> Option<&'a Value> {
+pub(crate) fn frame<'a>(events: &'a [Value], kind: &str) -> Option<&'a Value> {
     events.iter().find(|e| e["type"] == kind)
 }
 

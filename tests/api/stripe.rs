@@ -6,10 +6,11 @@
 //! an idempotency key derived from the order, also when the first attempt is lost on the network
 //! and retried; Stripe's `checkout.session.completed` then shows `paid` in the same chat.
 
+use crate::checkout::{frame, shop, turn};
 use crate::fake_stripe::FakeStripe;
 use crate::helpers::{TestApp, TestMerchant, assert_error, spawn_app_with};
 use crate::webhooks::{deliver, python_signature};
-use crate::ws_client::{Ws, apply_delta};
+use crate::ws_client::Ws;
 use serde_json::{Value, json};
 
 const WEBHOOK_SECRET: &str = "whsec_stripe_fake_e2e";
@@ -42,24 +43,6 @@ async fn stripe_app(fake: &FakeStripe, charges: &str) -> TestApp {
         );
     })
     .await
-}
-
-async fn shop(app: &TestApp) -> TestMerchant {
-    let m = app.create_merchant("Tent Shop", &[]).await;
-    for (id, title, price) in [
-        ("TENT-2P", "Ridge Tent 2P", 24_900),
-        ("STOVE-1", "Trail Stove", 3_990),
-    ] {
-        let res = app
-            .post_json(
-                "/v1/products",
-                Some(&m.secret_key),
-                &json!({"external_id": id, "title": title, "price": price, "currency": "USD", "stock": 5}),
-            )
-            .await;
-        assert_eq!(res.status().as_u16(), 201);
-    }
-    m
 }
 
 async fn signed(app: &TestApp, body: &str) -> Value {
@@ -97,20 +80,6 @@ async fn onboard(app: &TestApp, fake: &FakeStripe, m: &TestMerchant) -> String {
     signed(app, &fake.account_updated_event(&account)).await;
     assert_eq!(settings(app, m).await["ready"], true);
     account
-}
-
-async fn turn(ws: &mut Ws, id: &str, text: &str) -> (Vec<Value>, String) {
-    ws.say(id, text).await;
-    let events = ws.until("assistant_end").await;
-    let mut reply = String::new();
-    for e in events.iter().filter(|e| e["type"] == "delta") {
-        apply_delta(&mut reply, e);
-    }
-    (events, reply)
-}
-
-fn frame<'a>(events: &'a [Value], kind: &str) -> Option<&'a Value> {
-    events.iter().find(|e| e["type"] == kind)
 }
 
 /// A visitor with a tent and a stove in the cart, at checkout.

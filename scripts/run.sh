@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the product on this machine: starts the local PostgreSQL + pgvector when DATABASE_URL is
-# not set, builds the server (release), migrates, serves, and prints the URL and the admin token.
+# not set, builds the server (release), migrates, serves the offline demo store at /demo (with
+# the chat widget; AGENTPAY__DEMO__ENABLED=false turns it off), and prints the URLs and the
+# admin token.
 #
 # Environment it respects: DATABASE_URL, AGENTPAY_ADMIN_TOKEN (generated once and kept in
 # .data/admin-token when unset), AGENTPAY__SERVER__PORT (default 8080) and every other
@@ -28,11 +30,13 @@ scripts/models.sh fetch >/dev/null
 cargo build --release --locked --bin agentpay
 ./target/release/agentpay migrate
 
+export AGENTPAY__DEMO__ENABLED=${AGENTPAY__DEMO__ENABLED:-true}
 port=${AGENTPAY__SERVER__PORT:-8080}
 host=${AGENTPAY__SERVER__HOST:-127.0.0.1}
 cat <<BANNER
 
   AgentPay is starting at http://$host:$port
+    demo store:  http://$host:$port/demo          (open the chat, bottom right)
     health:      http://$host:$port/health      ready: http://$host:$port/ready
     metrics:     http://$host:$port/metrics
     admin token: $AGENTPAY_ADMIN_TOKEN   (kept in .data/admin-token)

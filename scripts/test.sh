@@ -3,7 +3,9 @@
 #   - the local PostgreSQL 18 + pgvector (scripts/pg.sh; reused when already running), unless
 #     AGENTPAY_TEST_DATABASE_URL points at another server that can create databases;
 #   - promtool (scripts/promtool.sh), for the /metrics format test;
-#   - the local embedding model (scripts/models.sh), for catalog search.
+#   - the local embedding model (scripts/models.sh), for catalog search;
+#   - Chromium and the widget's npm packages (scripts/browser.sh), for the browser tests, and a
+#     check that the committed widget bundle is the build of its source.
 # Each test creates its own database and drops it. Extra arguments go to `cargo nextest run`
 # (for example a filter: scripts/test.sh merchants).
 set -euo pipefail
@@ -21,6 +23,7 @@ scripts/models.sh fetch >/dev/null
 # The real local model for the OpenAI-compatible provider's end-to-end test (its test also
 # starts it when missing; starting here keeps the install out of the test's time).
 scripts/llm.sh start >/dev/null
+scripts/browser.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "test.sh: installing cargo-nextest" >&2

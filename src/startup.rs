@@ -88,6 +88,11 @@ impl Application {
             &settings.llm.prices,
         ));
         let embedder = crate::embed::build(&settings, &config.secrets)?;
+        if settings.demo.enabled {
+            crate::demo::seed(&pool, &settings, embedder.as_deref())
+                .await
+                .context("could not set up the demo store (demo.enabled)")?;
+        }
         let indexer = embedder.as_ref().map(|e| {
             crate::catalog::indexer::spawn(
                 pool.clone(),

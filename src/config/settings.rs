@@ -32,6 +32,18 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     /// `[payments]`
     pub payments: PaymentSettings,
+    /// `[demo]`
+    pub demo: DemoSettings,
+}
+
+/// `[demo]`: the offline demo store at `/demo`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Serve the demo store (and create its merchant and catalog on first start).
+    pub enabled: bool,
+    /// The demo merchant's publishable key (public by design; must start with `pk_`).
+    pub publishable_key: String,
 }
 
 /// `[embeddings]`

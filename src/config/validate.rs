@@ -19,6 +19,13 @@ impl Settings {
                  `catalog.price_cache_entries` must be at least 1"
             );
         }
+        if !self.demo.publishable_key.starts_with("pk_")
+            || !(16..=100).contains(&self.demo.publishable_key.len())
+        {
+            bail!(
+                "configuration key `demo.publishable_key` must start with pk_ and be 16-100 characters"
+            );
+        }
         let st = &self.payments.stripe;
         if st.platform_fee_bps > 5000 {
             bail!("configuration key `payments.stripe.platform_fee_bps` must be at most 5000");

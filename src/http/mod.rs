@@ -55,6 +55,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
+        web::resource("/widget/v1/agentpay.js")
+            .get(routes::widget::bundle)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/demo")
+            .get(crate::demo::page)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource("/v1/merchant/payments")
             .get(routes::payments::get_payment_settings)
             .put(routes::payments::put_payment_settings)

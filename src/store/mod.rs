@@ -6,6 +6,7 @@
 
 pub mod agent_configs;
 pub mod conversations;
+pub mod demo;
 pub mod handoffs;
 pub mod merchants;
 pub mod migrations;

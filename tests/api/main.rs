@@ -12,11 +12,13 @@ mod helpers;
 
 mod agent_tools;
 mod attacks;
+mod browser;
 mod catalog;
 mod checkout;
 mod config_and_startup;
 mod conversations;
 mod cors;
+mod demo;
 mod errors;
 mod health_and_metrics;
 mod limits;

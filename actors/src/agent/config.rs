@@ -175,6 +175,32 @@ pub struct AgentConfig {
     pub routing: Routing,
     /// How the offline agent's replies are worded.
     pub wording: Wording,
+    /// The chat widget's colours.
+    pub theme: Theme,
+}
+
+/// The chat widget's colours (`#rrggbb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Theme {
+    /// The launcher, the header and the visitor's bubbles.
+    pub accent: String,
+    /// Text on the accent colour.
+    pub on_accent: String,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self {
+            accent: "#1f5f8b".into(),
+            on_accent: "#ffffff".into(),
+        }
+    }
+}
+
+/// Whether `s` is a `#rrggbb` colour.
+fn is_hex_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 impl Default for AgentConfig {
@@ -194,6 +220,7 @@ impl Default for AgentConfig {
             budget: Budget::default(),
             routing: Routing::default(),
             wording: Wording::default(),
+            theme: Theme::default(),
         }
     }
 }
@@ -235,6 +262,17 @@ fn check_limit(field: &str, value: Option<u32>, max: u32) -> Result<(), ConfigEr
 impl AgentConfig {
     /// Checks every field; the first problem is returned with its field name.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("theme.accent", &self.theme.accent),
+            ("theme.on_accent", &self.theme.on_accent),
+        ] {
+            if !is_hex_colour(value) {
+                return Err(ConfigError {
+                    field: field.into(),
+                    message: "must be a colour written #rrggbb".into(),
+                });
+            }
+        }
         check_text("assistant_name", &self.assistant_name, 60, true)?;
         check_text("greeting", &self.greeting, 500, false)?;
         check_text(

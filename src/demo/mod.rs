@@ -9,6 +9,7 @@
 
 use crate::catalog::import::{self, Format, Importer, Policy};
 use crate::config::Settings;
+use crate::http::routes::checkout::escape;
 use crate::http::state::AppState;
 use crate::merchants::hash_key;
 use crate::store;
@@ -97,14 +98,6 @@ pub async fn seed(
     }
     tracing::info!(merchant_id = %MERCHANT_ID, "demo store ready at /demo");
     Ok(())
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The demo page's Content-Security-Policy: its own script (the widget) and styles, and

@@ -24,6 +24,7 @@
 
 mod client;
 pub mod fake_llm;
+pub mod relay;
 mod report;
 mod sampler;
 mod scenarios;

@@ -121,6 +121,24 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         duration_secs: u64,
     },
+    /// The bare transport to compare the engine with: an actix-ws server with no actors and no
+    /// database that answers each message with one frame per token at a fixed rate, in the
+    /// engine's frame shapes. Point `chat` at it (any --publishable-key) with --server-pid to
+    /// get its CPU per delivered token. Runs until killed; the target options do not apply.
+    BaselineRelay {
+        /// The address to listen on; must be a loopback address.
+        #[arg(long, default_value = "127.0.0.1:8099")]
+        listen: SocketAddr,
+        /// Tokens per second of each reply after the first; 0 sends at once.
+        #[arg(long, default_value_t = 50)]
+        tokens_per_sec: u32,
+        /// Tokens per reply.
+        #[arg(long, default_value_t = 250)]
+        reply_tokens: u32,
+        /// Milliseconds before a reply's first token.
+        #[arg(long, default_value_t = 0)]
+        ttft_ms: u64,
+    },
     /// A fake model provider to point the engine at: Anthropic Messages (`/v1/messages`) and
     /// OpenAI Chat Completions (`/v1/chat/completions`), streaming, answering like a small
     /// shopping model and reporting token usage with prompt caching. Runs until killed; the
@@ -163,6 +181,33 @@ async fn run_fake_llm(listen: SocketAddr, options: FakeLlmOptions) -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The fake provider serves rather than targets: none of the target checks apply.
+    if let Scenario::BaselineRelay {
+        listen,
+        tokens_per_sec,
+        reply_tokens,
+        ttft_ms,
+    } = cli.scenario
+    {
+        if !listen.ip().is_loopback() {
+            eprintln!("error: baseline-relay only listens on a loopback address, not {listen}");
+            return ExitCode::FAILURE;
+        }
+        let options = agentpay_loadtest::relay::RelayOptions {
+            tokens_per_sec,
+            reply_tokens,
+            ttft: Duration::from_millis(ttft_ms),
+        };
+        let served =
+            std::thread::spawn(move || agentpay_loadtest::relay::serve(listen, options)).join();
+        return match served {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(e)) => {
+                eprintln!("error: baseline-relay on {listen}: {e}");
+                ExitCode::FAILURE
+            }
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     if let Scenario::FakeLlm {
         listen,
         tokens_per_sec,
@@ -286,6 +331,7 @@ async fn main() -> ExitCode {
             .await
         }
         Scenario::FakeLlm { .. } => Err(anyhow::anyhow!("fake-llm runs on its own")),
+        Scenario::BaselineRelay { .. } => Err(anyhow::anyhow!("baseline-relay runs on its own")),
     };
     let report = match result {
         Ok(r) => r,

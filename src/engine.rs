@@ -141,6 +141,7 @@ pub fn registry(settings: &Settings, parts: EngineParts) -> Arc<ConversationRegi
                 max_reply_tokens: c.max_reply_tokens,
                 max_tool_rounds: c.max_tool_rounds,
                 turn_deadline: Duration::from_secs(c.turn_deadline_secs),
+                delta_flush: Duration::from_millis(settings.websocket.flush_interval_ms),
             })
             .desk(desk);
     if settings.agent.mode == AgentMode::Rules {

@@ -83,6 +83,8 @@ pub struct Metrics {
     pub llm_tokens_total: IntCounterVec,
     /// WebSocket frames sent by event type.
     pub websocket_frames_sent_total: IntCounterVec,
+    /// `websocket_frames_sent_total{type="delta"}`, resolved once (the hottest label).
+    pub websocket_delta_frames_sent: prometheus::IntCounter,
     /// Deltas merged into a pending frame instead of going out alone.
     pub websocket_deltas_coalesced_total: prometheus::IntCounter,
     /// Connections closed because they read too slowly.
@@ -470,6 +472,7 @@ impl Metrics {
             rate_limit_check_duration_seconds,
             llm_ttft_seconds,
             llm_tokens_total,
+            websocket_delta_frames_sent: websocket_frames_sent_total.with_label_values(&["delta"]),
             websocket_frames_sent_total,
             websocket_deltas_coalesced_total,
             websocket_slow_consumer_disconnects_total,

@@ -93,6 +93,21 @@ enum Scenario {
         /// the run creates, e.g. `{"routing": "model"}`.
         #[arg(long)]
         agent_config: Option<PathBuf>,
+        /// First run the same scenario against a bare relay (`baseline-relay`, started by the
+        /// harness as a child process on a free port), then against the target, and report the
+        /// target's server CPU per delivered token as a ratio to the relay's. Give the relay
+        /// the target's reply shape with the --relay-* options; needs --server-pid.
+        #[arg(long)]
+        baseline_relay: bool,
+        /// The relay's tokens per second (match llm.simulated.tokens_per_sec).
+        #[arg(long, default_value_t = 50)]
+        relay_tokens_per_sec: u32,
+        /// The relay's tokens per reply (match llm.simulated.reply_tokens).
+        #[arg(long, default_value_t = 250)]
+        relay_reply_tokens: u32,
+        /// The relay's time to first token (match llm.simulated.ttft_ms).
+        #[arg(long, default_value_t = 0)]
+        relay_ttft_ms: u64,
     },
     /// Closed-loop catalog searches with a merchant's secret key; reports search latency.
     Search {
@@ -154,6 +169,59 @@ enum Scenario {
         #[arg(long, default_value_t = 50)]
         ttft_ms: u64,
     },
+}
+
+/// `chat --baseline-relay`: the scenario against a bare relay (a child process), then against
+/// the target; the target's report carries the relay's and the ratios between them.
+async fn chat_against_baseline(
+    target: &Target,
+    options: &ChatOptions,
+    relay: agentpay_loadtest::relay::RelayOptions,
+) -> anyhow::Result<Report> {
+    if target.server_pid.is_none() {
+        anyhow::bail!("--baseline-relay compares CPU: give the target's --server-pid");
+    }
+    let exe = std::env::current_exe()?;
+    let process = agentpay_loadtest::relay::RelayProcess::spawn(&exe, relay)?;
+    let relay_target = Target {
+        base_url: process.base_url.clone(),
+        publishable_key: Some("pk_relay".into()),
+        admin_token: None,
+        sources: target.sources,
+        server_pid: Some(process.pid()),
+    };
+    if !options.quiet {
+        eprintln!("baseline: the bare relay at {}", process.base_url);
+    }
+    let mut relay_options = options.clone();
+    relay_options.catalog = None;
+    relay_options.agent_config = None;
+    let baseline = run_chat(&relay_target, &relay_options).await?;
+    drop(process);
+    if !options.quiet {
+        eprintln!("target: {}", target.base_url);
+    }
+    let mut report = run_chat(target, options).await?;
+    let key = "server CPU µs per delivered token";
+    if let (Some(engine), Some(bare)) = (report.ratios.get(key), baseline.ratios.get(key)) {
+        let ratio = engine / bare;
+        report
+            .ratios
+            .insert("CPU per token, target / relay".into(), ratio);
+    }
+    let per_reply = |r: &Report| {
+        r.counters.get("tokens delivered").copied().unwrap_or(0) as f64
+            / r.counters.get("turns").copied().unwrap_or(1).max(1) as f64
+    };
+    if (per_reply(&report) - per_reply(&baseline)).abs() > 0.5 {
+        eprintln!(
+            "warning: the relay's replies ({:.1} tokens) and the target's ({:.1}) differ: match --relay-reply-tokens to the target",
+            per_reply(&baseline),
+            per_reply(&report)
+        );
+    }
+    report.baseline = Some(Box::new(baseline));
+    Ok(report)
 }
 
 /// Runs the fake model provider on `listen` (loopback only) until the process is killed.
@@ -262,25 +330,35 @@ async fn main() -> ExitCode {
             script,
             catalog,
             agent_config,
+            baseline_relay,
+            relay_tokens_per_sec,
+            relay_reply_tokens,
+            relay_ttft_ms,
         } => match script.map(|p| read_script(&p)).transpose() {
             Err(e) => Err(e),
             Ok(script) => {
-                run_chat(
-                    &target,
-                    &ChatOptions {
-                        script,
-                        catalog,
-                        agent_config,
-                        conversations,
-                        messages,
-                        think: Duration::from_millis(think_ms),
-                        think_jitter,
-                        ramp_per_sec,
-                        model_ttft: model_ttft_ms.map(Duration::from_millis),
-                        quiet: cli.quiet,
-                    },
-                )
-                .await
+                let options = ChatOptions {
+                    script,
+                    catalog,
+                    agent_config,
+                    conversations,
+                    messages,
+                    think: Duration::from_millis(think_ms),
+                    think_jitter,
+                    ramp_per_sec,
+                    model_ttft: model_ttft_ms.map(Duration::from_millis),
+                    quiet: cli.quiet,
+                };
+                if baseline_relay {
+                    let relay = agentpay_loadtest::relay::RelayOptions {
+                        tokens_per_sec: relay_tokens_per_sec,
+                        reply_tokens: relay_reply_tokens,
+                        ttft: Duration::from_millis(relay_ttft_ms),
+                    };
+                    chat_against_baseline(&target, &options, relay).await
+                } else {
+                    run_chat(&target, &options).await
+                }
             }
         },
         Scenario::Search {

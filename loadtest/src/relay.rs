@@ -60,16 +60,20 @@ async fn reply(
             .to_string(),
         )
         .await?;
-    tokio::time::sleep(options.ttft).await;
-    let gap = (options.tokens_per_sec > 0)
-        .then(|| Duration::from_secs_f64(1.0 / f64::from(options.tokens_per_sec)));
+    // Each token is due at a fixed time from the reply's start, as the engine's simulated model
+    // paces them: a relay that falls behind sends the late tokens at once.
+    let start = tokio::time::Instant::now() + options.ttft;
+    let gap = if options.tokens_per_sec > 0 {
+        Duration::from_secs_f64(1.0 / f64::from(options.tokens_per_sec))
+    } else {
+        Duration::ZERO
+    };
     let mut text = String::new();
     let mut index = 0usize;
     for i in 0..options.reply_tokens {
-        if i > 0
-            && let Some(gap) = gap
-        {
-            tokio::time::sleep(gap).await;
+        let due = start + gap * i;
+        if due > tokio::time::Instant::now() {
+            tokio::time::sleep_until(due).await;
         }
         let token = if i == 0 { "Token" } else { " token" };
         // The engine's delta frame, encoded as cheaply as it can be (the tokens need no escaping).
@@ -170,4 +174,57 @@ pub fn serve(listen: SocketAddr, options: RelayOptions) -> std::io::Result<()> {
         .run()
         .await
     })
+}
+
+/// A relay started as a child process of the harness (so its CPU is its own), killed on drop.
+pub struct RelayProcess {
+    child: std::process::Child,
+    /// Its base URL.
+    pub base_url: String,
+}
+
+impl RelayProcess {
+    /// Starts `exe baseline-relay` on a free loopback port with `options` and waits for it to
+    /// listen.
+    pub fn spawn(exe: &std::path::Path, options: RelayOptions) -> std::io::Result<Self> {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(exe)
+            .args(["baseline-relay", "--listen", "127.0.0.1:0"])
+            .arg("--tokens-per-sec")
+            .arg(options.tokens_per_sec.to_string())
+            .arg("--reply-tokens")
+            .arg(options.reply_tokens.to_string())
+            .arg("--ttft-ms")
+            .arg(options.ttft.as_millis().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            std::io::BufReader::new(out).read_line(&mut line)?;
+        }
+        let Some(url) = line.trim().strip_prefix("baseline-relay listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other(format!(
+                "the relay did not start (it said {line:?})"
+            )));
+        };
+        Ok(Self {
+            base_url: url.to_string(),
+            child,
+        })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -63,22 +63,36 @@ pub struct Report {
     pub counters: BTreeMap<String, u64>,
     /// Named rates per second.
     pub rates: BTreeMap<String, f64>,
+    /// Named ratios (CPU per token, frames per token, engine over baseline).
+    pub ratios: BTreeMap<String, f64>,
     /// The server's resource use, when its pid was given.
     pub server: Option<ServerUsage>,
     /// Metered model cost in US dollars per 1,000 conversations, by model and in total, when
     /// the run created its merchant (it reads the merchant's usage report at the end).
     pub cost_per_1000_conversations_usd: BTreeMap<String, f64>,
+    /// The same scenario against the bare relay in the same invocation (`chat --baseline-relay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Box<Report>>,
 }
 
 impl Report {
     /// Total errors.
     pub fn error_count(&self) -> u64 {
-        self.errors.values().sum()
+        self.errors.values().sum::<u64>() + self.baseline.as_ref().map_or(0, |b| b.error_count())
     }
 
-    /// A human-readable table.
+    /// A human-readable table (the baseline's first, when there is one).
     pub fn table(&self) -> String {
-        let mut out = format!("scenario {} ({:.1} s)\n", self.scenario, self.duration_secs);
+        let mut out = String::new();
+        if let Some(b) = &self.baseline {
+            out.push_str("== against the bare relay (baseline) ==\n");
+            out.push_str(&b.table());
+            out.push_str("== against the target ==\n");
+        }
+        out.push_str(&format!(
+            "scenario {} ({:.1} s)\n",
+            self.scenario, self.duration_secs
+        ));
         out.push_str(&format!(
             "{:<24} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
             "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"
@@ -94,6 +108,9 @@ impl Report {
         }
         for (name, v) in &self.rates {
             out.push_str(&format!("{name:<24} {v:.1}/s\n"));
+        }
+        for (name, v) in &self.ratios {
+            out.push_str(&format!("{name:<24} {v:.3}\n"));
         }
         if let Some(s) = &self.server {
             out.push_str(&format!(

@@ -13,7 +13,7 @@ use super::wire::Frame;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use agentpay_actors::conversation::{
-    ConversationEvent, ConversationRegistry, Signal, SubscriberId, Unsubscribe,
+    ConversationEvent, ConversationRegistry, SharedEvent, Signal, SubscriberId, Unsubscribe,
 };
 use agentpay_actors::ids::{ConversationId, MessageId};
 use futures_util::Stream;
@@ -138,7 +138,7 @@ struct ReplyStream {
     /// Picks our exchange's events.
     watch: ReplyWatch,
     /// Events to send before reading `rx` (the ack; a resent message's stored reply end).
-    queued: VecDeque<Arc<ConversationEvent>>,
+    queued: VecDeque<Arc<SharedEvent>>,
     /// When the reply must have ended (`conversation.reply_timeout_secs`).
     deadline: tokio::time::Instant,
     /// Set after the last event: the stream ends.
@@ -176,7 +176,7 @@ impl ReplyStream {
             };
             // The ack went first (queued); `hello` opens every subscription.
             if matches!(
-                *ev,
+                **ev,
                 ConversationEvent::Ack { .. } | ConversationEvent::Hello { .. }
             ) {
                 continue;
@@ -196,7 +196,7 @@ pub fn reply_stream(
     subscription: Subscription,
     rx: mpsc::Receiver<Signal>,
     watch: ReplyWatch,
-    first: Vec<Arc<ConversationEvent>>,
+    first: Vec<Arc<SharedEvent>>,
     deadline: tokio::time::Instant,
 ) -> impl Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static {
     let state = ReplyStream {

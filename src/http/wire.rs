@@ -281,6 +281,12 @@ pub enum Frame<'a> {
     Pong,
 }
 
+impl<'a> From<&'a agentpay_actors::conversation::SharedEvent> for Frame<'a> {
+    fn from(ev: &'a agentpay_actors::conversation::SharedEvent) -> Self {
+        Frame::from(&**ev)
+    }
+}
+
 impl<'a> From<&'a ConversationEvent> for Frame<'a> {
     fn from(ev: &'a ConversationEvent) -> Self {
         match ev {

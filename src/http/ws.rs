@@ -5,13 +5,19 @@
 //! channel (also a stream). Outbound frames go through a queue the actor drains one batch at a
 //! time, so writes stay ordered; a queue that stays longer than `websocket.max_outbound_frames`
 //! means the client is too slow and the connection is closed with 4008 (it resumes with `after`).
-//! Deltas are coalesced: one delta frame per `websocket.flush_interval_ms` at most, sent at once
-//! when the connection is idle.
 //!
-//! A delta's text is copied as little as possible on its way to the socket: the conversation
-//! shares one event between its subscribers (`Arc`), a frame borrows from it, and the one copy
-//! before serialization is the coalescing buffer, made only when the delta must wait (a delta
-//! that finds the connection idle is serialized straight from the shared event).
+//! Deltas arrive already batched (the turn sends reply text to the conversation about once per
+//! `websocket.flush_interval_ms`, see `ConversationSettings::delta_flush`). A delta that finds
+//! the connection idle goes out at once; one that finds a write in progress waits in a
+//! coalescing buffer that later deltas join, written as one frame when the write completes. So a
+//! slow reader gets fewer, bigger frames, and no timer runs per delta.
+//!
+//! A frame is encoded once however many connections watch the conversation: the conversation
+//! shares one event between its subscribers, and the first connection to send it stores its
+//! JSON there (`SharedEvent::encoded`); the others send the same bytes. The one copy of a
+//! delta's text is the coalescing buffer, made only when the delta must wait. All the frames
+//! queued on a connection reach actix-ws's channel together, and actix-http encodes everything
+//! waiting there into its write buffer before one `write` to the socket.
 //!
 //! Closing: a close the client starts is answered at once with a Close frame carrying the
 //! client's code (RFC 6455 §5.5.1), after giving back the connection's subscription and limit
@@ -33,10 +39,11 @@ use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session
 use agentpay_actors::agent::shop::{AddRefusal, AddRequest, RemoveRequest};
 use agentpay_actors::conversation::{
     AskError, CancelReply, CartChangeError, CartOp, ChangeCart, ConversationError,
-    ConversationEvent, ConversationRegistry, PostUserMessage, Signal, Subscribe, SubscriberId,
-    Unsubscribe,
+    ConversationEvent, ConversationRegistry, PostUserMessage, SharedEvent, Signal, Subscribe,
+    SubscriberId, Unsubscribe,
 };
 use agentpay_actors::ids::{ConversationId, MerchantId, MessageId};
+use bytestring::ByteString;
 use futures_util::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -49,7 +56,6 @@ use tokio_stream::wrappers::ReceiverStream;
 struct WsSettings {
     heartbeat: Duration,
     client_timeout: Duration,
-    flush_interval: Duration,
     max_outbound: usize,
     queue_events: usize,
     limits: MessageLimits,
@@ -84,15 +90,11 @@ pub struct WsSession {
     /// Last frame from the client, for the heartbeat timeout.
     last_heard: Instant,
     /// Frames waiting to be written, in order.
-    outbound: VecDeque<String>,
+    outbound: VecDeque<ByteString>,
     /// True while a batch is being written.
     writing: bool,
-    /// Delta text not yet sent (coalescing).
-    pending: Option<PendingDelta>,
-    /// When the last delta frame went out.
-    last_delta_at: Instant,
-    /// Armed flush timer, if any.
-    flush_timer: Option<SpawnHandle>,
+    /// Delta text waiting for the write in progress (coalescing).
+    pending: Option<Box<PendingDelta>>,
     /// Set once closing: nothing more is read or written.
     closing: bool,
     /// Limits and timings.
@@ -116,10 +118,29 @@ impl WsSession {
             .websocket_frames_sent_total
             .with_label_values(&[frame.kind()])
             .inc();
-        self.enqueue(frame.to_json(), ctx);
+        self.enqueue(frame.to_json().into(), ctx);
     }
 
-    fn enqueue(&mut self, frame: String, ctx: &mut Context<Self>) {
+    /// Queues a conversation's event, encoded once for all its connections.
+    fn enqueue_shared(&mut self, ev: &SharedEvent, ctx: &mut Context<Self>) {
+        let metrics = &self.state.metrics;
+        if matches!(**ev, ConversationEvent::Delta { .. }) {
+            metrics.websocket_delta_frames_sent.inc();
+        } else {
+            metrics
+                .websocket_frames_sent_total
+                .with_label_values(&[Frame::from(&**ev).kind()])
+                .inc();
+        }
+        let json = ev.encoded(|e| web::Bytes::from(Frame::from(e).to_json()));
+        match ByteString::try_from(json) {
+            Ok(frame) => self.enqueue(frame, ctx),
+            // Unreachable: the bytes are a `String`'s.
+            Err(_) => self.enqueue_frame(&Frame::from(&**ev), ctx),
+        }
+    }
+
+    fn enqueue(&mut self, frame: ByteString, ctx: &mut Context<Self>) {
         if self.closing {
             return;
         }
@@ -146,7 +167,7 @@ impl WsSession {
             return;
         }
         self.writing = true;
-        let batch: Vec<String> = self.outbound.drain(..).collect();
+        let batch: Vec<ByteString> = self.outbound.drain(..).collect();
         let mut session = self.session.clone();
         let write = async move {
             for frame in batch {
@@ -160,6 +181,8 @@ impl WsSession {
                 ctx.stop();
                 return;
             }
+            // What waited for this write goes next, coalesced.
+            act.flush_delta(ctx);
             act.write_next(ctx);
         }));
     }
@@ -182,9 +205,6 @@ impl WsSession {
     fn answer_close(&mut self, reason: Option<CloseReason>, ctx: &mut Context<Self>) {
         self.closing = true;
         self.release();
-        if let Some(timer) = self.flush_timer.take() {
-            ctx.cancel_future(timer);
-        }
         self.pending = None;
         self.outbound.clear();
         let answer = reason.map(|r| CloseReason {
@@ -200,12 +220,9 @@ impl WsSession {
         ctx.stop();
     }
 
+    /// Queues the coalesced delta, if any.
     fn flush_delta(&mut self, ctx: &mut Context<Self>) {
-        if let Some(timer) = self.flush_timer.take() {
-            ctx.cancel_future(timer);
-        }
         if let Some(p) = self.pending.take() {
-            self.last_delta_at = Instant::now();
             let frame = Frame::Delta {
                 message_id: p.message_id,
                 text: &p.text,
@@ -219,54 +236,35 @@ impl WsSession {
         !self.writing && self.outbound.is_empty()
     }
 
-    fn on_event(&mut self, ev: &ConversationEvent, ctx: &mut Context<Self>) {
+    fn on_event(&mut self, ev: &SharedEvent, ctx: &mut Context<Self>) {
         if let ConversationEvent::Delta {
             message_id,
             text,
             index,
-        } = ev
+        } = &**ev
         {
             let (message_id, index) = (*message_id, *index);
-            match self.pending.as_mut() {
-                Some(p) if p.message_id == message_id && p.end == index => {
-                    p.text.push_str(text);
-                    p.end += text.chars().count();
-                    self.state.metrics.websocket_deltas_coalesced_total.inc();
-                }
-                _ => {
-                    self.flush_delta(ctx);
-                    if self.is_idle()
-                        && self.last_delta_at.elapsed() >= self.settings.flush_interval
-                    {
-                        // Nothing to coalesce with and nothing to wait for: serialize straight
-                        // from the shared event, without copying its text first.
-                        self.last_delta_at = Instant::now();
-                        self.enqueue_frame(&Frame::from(ev), ctx);
-                        return;
-                    }
-                    self.pending = Some(PendingDelta {
-                        message_id,
-                        index,
-                        end: index + text.chars().count(),
-                        text: text.clone(),
-                    });
-                }
+            if let Some(p) = self.pending.as_mut()
+                && p.message_id == message_id
+                && p.end == index
+            {
+                p.text.push_str(text);
+                p.end += text.chars().count();
+                self.state.metrics.websocket_deltas_coalesced_total.inc();
+                return;
             }
-            let idle = self.is_idle();
-            let since = self.last_delta_at.elapsed();
-            if idle && since >= self.settings.flush_interval {
-                self.flush_delta(ctx);
-            } else if self.flush_timer.is_none() {
-                let wait = self
-                    .settings
-                    .flush_interval
-                    .saturating_sub(since)
-                    .max(Duration::from_millis(1));
-                self.flush_timer = Some(ctx.run_later(wait, |act, ctx| {
-                    act.flush_timer = None;
-                    act.flush_delta(ctx);
-                }));
+            self.flush_delta(ctx);
+            if self.is_idle() {
+                // Nothing to wait for: the shared encoding goes straight out.
+                self.enqueue_shared(ev, ctx);
+                return;
             }
+            self.pending = Some(Box::new(PendingDelta {
+                message_id,
+                index,
+                end: index + text.chars().count(),
+                text: text.clone(),
+            }));
             return;
         }
         // Anything else keeps its place after the deltas before it.
@@ -274,12 +272,12 @@ impl WsSession {
         if let Some(seq) = ev.seq() {
             self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
         }
-        if let ConversationEvent::Hello { last_seq, .. } = ev
+        if let ConversationEvent::Hello { last_seq, .. } = &**ev
             && self.last_seq.is_none()
         {
             self.last_seq = Some(*last_seq);
         }
-        self.enqueue_frame(&Frame::from(ev), ctx);
+        self.enqueue_shared(ev, ctx);
     }
 
     fn send_error(&mut self, code: &str, message: &str, ctx: &mut Context<Self>) {
@@ -299,7 +297,7 @@ impl WsSession {
             .websocket_closes_total
             .with_label_values(&[code.to_string().as_str()])
             .inc();
-        let pending: Vec<String> = self.outbound.drain(..).collect();
+        let pending: Vec<ByteString> = self.outbound.drain(..).collect();
         let session = self.session.clone();
         let reason = CloseReason {
             code: CloseCode::Other(code),
@@ -692,7 +690,6 @@ pub async fn conversation_ws(
     let settings = WsSettings {
         heartbeat: Duration::from_secs(s.websocket.heartbeat_interval_secs),
         client_timeout: Duration::from_secs(s.websocket.client_timeout_secs),
-        flush_interval: Duration::from_millis(s.websocket.flush_interval_ms),
         max_outbound: s.websocket.max_outbound_frames,
         queue_events: s.websocket.subscriber_queue_events,
         limits: MessageLimits {
@@ -720,10 +717,6 @@ pub async fn conversation_ws(
             outbound: VecDeque::new(),
             writing: false,
             pending: None,
-            last_delta_at: Instant::now()
-                .checked_sub(Duration::from_secs(1))
-                .unwrap_or_else(Instant::now),
-            flush_timer: None,
             closing: false,
             settings,
             state,

@@ -109,4 +109,10 @@ async fn the_chat_scenario_runs_against_the_baseline_relay() {
     assert_eq!(chat.counters["turns"], 40, "{}", chat.table());
     // One frame per token, every token delivered.
     assert_eq!(chat.counters["delta frames"], 40 * 20, "{}", chat.table());
+    assert_eq!(
+        chat.counters["tokens delivered"],
+        40 * 20,
+        "{}",
+        chat.table()
+    );
 }

@@ -21,8 +21,9 @@
 //! within one hundredth; the currency sign is not compared (a `$` may be any dollar).
 
 use crate::money::Money;
-use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Words in a run of the instructions that make a leak.
 pub const LEAK_WORDS: usize = 8;
@@ -224,19 +225,44 @@ fn has_discount_word(text: &str) -> bool {
 
 /// The lower-cased words of `text` with their byte offsets.
 fn words(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
-    let mut out = Vec::new();
+    word_spans(text).map(|(i, w)| (i, w.to_lowercase()))
+}
+
+/// The words of `text` as hashes of their lowercase form, with their byte offsets: the leak
+/// check compares runs of words by these, with no string made per word.
+fn word_hashes(text: &str) -> impl Iterator<Item = (usize, u64)> + '_ {
+    word_spans(text).map(|(i, w)| (i, word_hash(w)))
+}
+
+/// The words of `text` (runs of letters and digits) with their byte offsets.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
     let mut start = None;
-    for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            out.push((s, text[s..i].to_lowercase()));
+    let mut chars = text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')));
+    std::iter::from_fn(move || {
+        for (i, c) in chars.by_ref() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                return Some((s, &text[s..i]));
+            }
+        }
+        None
+    })
+}
+
+/// FNV-1a over the word's lowercase UTF-8.
+fn word_hash(word: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buf = [0u8; 4];
+    for c in word.chars().flat_map(char::to_lowercase) {
+        for b in c.encode_utf8(&mut buf).bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    if let Some(s) = start {
-        out.push((s, text[s..].to_lowercase()));
-    }
-    out.into_iter()
+    h
 }
 
 /// Every amount of money and percentage `text` states.
@@ -324,32 +350,54 @@ fn number_at(text: &str, start: usize) -> (usize, i64) {
 /// The instructions' word runs, for the leak check.
 #[derive(Debug, Default)]
 pub struct Instructions {
-    /// Hashes of every run of 1 to [`LEAK_WORDS`] words, by length.
-    runs: Vec<HashSet<u64>>,
+    /// Hashes of every run of [`HOLD_FROM_WORDS`] to [`LEAK_WORDS`] words, by length.
+    runs: Vec<RunSet>,
 }
 
-/// The hash of a run of words (the same for the same words, however they are held).
-fn run_hash<'a>(words: impl ExactSizeIterator<Item = &'a str>) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    words.len().hash(&mut h);
-    for w in words {
-        w.hash(&mut h);
+/// A set of run hashes. The hashes are already mixed, so the set uses them as they are.
+type RunSet = HashSet<u64, BuildHasherDefault<Premixed>>;
+
+/// Passes a pre-mixed `u64` through as its own hash.
+#[derive(Default)]
+struct Premixed(u64);
+
+impl Hasher for Premixed {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    h.finish()
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// The hash of a run of words from their hashes (the same for the same words).
+fn run_hash(words: impl ExactSizeIterator<Item = u64>) -> u64 {
+    let mut h = 0x9e37_79b9_7f4a_7c15_u64 ^ words.len() as u64;
+    for w in words {
+        h = (h.rotate_left(23) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h ^ (h >> 29)
 }
 
 impl Instructions {
     /// The runs of `text` (the instructions of the system prompt, without what the merchant
     /// publishes: policies, greeting, names).
     pub fn new(text: &str) -> Self {
-        let all: Vec<String> = words(text).map(|(_, w)| w).collect();
+        let all: Vec<u64> = word_hashes(text).map(|(_, h)| h).collect();
         let runs = (0..=LEAK_WORDS)
             .map(|k| {
                 if k < HOLD_FROM_WORDS {
-                    HashSet::new()
+                    RunSet::default()
                 } else {
                     all.windows(k)
-                        .map(|w| run_hash(w.iter().map(String::as_str)))
+                        .map(|w| run_hash(w.iter().copied()))
                         .collect()
                 }
             })
@@ -357,12 +405,32 @@ impl Instructions {
         Self { runs }
     }
 
+    /// The runs of `text`, built once per distinct text in the process: every conversation of
+    /// a merchant has the same instructions, and building them costs far more than a turn's
+    /// other set-up.
+    pub fn shared(text: &str) -> Arc<Self> {
+        static CACHE: OnceLock<Mutex<HashMap<String, Arc<Instructions>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(found) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(text)
+        {
+            return found.clone();
+        }
+        let built = Arc::new(Self::new(text));
+        let mut map = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= 256 {
+            // Bounded: configurations come and go; the live ones are rebuilt on next use.
+            map.clear();
+        }
+        map.insert(text.to_string(), built.clone());
+        built
+    }
+
     /// Whether the last `k` of `recent` words are a run of the instructions.
-    fn ends_with_run(&self, recent: &VecDeque<(usize, String)>, k: usize) -> bool {
-        let tail = recent
-            .iter()
-            .skip(recent.len() - k)
-            .map(|(_, w)| w.as_str());
+    fn ends_with_run(&self, recent: &VecDeque<(usize, u64)>, k: usize) -> bool {
+        let tail = recent.iter().skip(recent.len() - k).map(|(_, h)| *h);
         self.runs
             .get(k)
             .is_some_and(|set| !set.is_empty() && set.contains(&run_hash(tail)))
@@ -389,10 +457,13 @@ pub struct Guard {
     released: usize,
     /// Bytes of `text` in sentences already checked.
     checked: usize,
+    /// Bytes of `text` already searched for a sentence end without finding one (the last
+    /// character aside: a stop needs the character after it).
+    scanned: usize,
     /// Bytes of `text` whose words went to the leak check.
     fed: usize,
-    /// The last words fed, with their offsets.
-    recent: VecDeque<(usize, String)>,
+    /// The last words fed (hashed), with their offsets.
+    recent: VecDeque<(usize, u64)>,
 }
 
 impl Guard {
@@ -404,6 +475,7 @@ impl Guard {
             text: String::new(),
             released: 0,
             checked: 0,
+            scanned: 0,
             fed: 0,
             recent: VecDeque::new(),
         }
@@ -427,12 +499,18 @@ impl Guard {
 
     fn advance(&mut self, end: bool) -> Step {
         // Whole sentences: check their amounts.
-        while let Some(b) = sentence_end(&self.text, self.checked) {
+        while let Some(b) = sentence_end(&self.text, self.checked.max(self.scanned)) {
             if let Some(v) = self.allowed.check(&self.text[self.checked..b]) {
                 return Step::Stop(v);
             }
             self.checked = b;
         }
+        self.scanned = self
+            .text
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i)
+            .max(self.checked);
         if end && self.checked < self.text.len() {
             if let Some(v) = self.allowed.check(&self.text[self.checked..]) {
                 return Step::Stop(v);
@@ -450,23 +528,29 @@ impl Guard {
                 .rfind(|(_, c)| !c.is_alphanumeric())
                 .map_or(self.fed, |(i, c)| self.fed + i + c.len_utf8())
         };
-        let fresh: Vec<(usize, String)> = words(&self.text[self.fed..complete])
-            .map(|(i, w)| (self.fed + i, w))
-            .collect();
+        let fresh = word_hashes(&self.text[self.fed..complete]);
+        let fed = self.fed;
         self.fed = complete;
         let mut leak_hold = complete;
-        for (at, w) in fresh {
-            self.recent.push_back((at, w));
+        // Every longer run of the instructions ends with a run of HOLD_FROM_WORDS of them, so
+        // a tail that is not one (nearly every word of a normal reply) needs no other look-up.
+        let in_a_run = |g: &Self| {
+            g.recent.len() >= HOLD_FROM_WORDS
+                && g.instructions.ends_with_run(&g.recent, HOLD_FROM_WORDS)
+        };
+        for (i, w) in fresh {
+            self.recent.push_back((fed + i, w));
             if self.recent.len() > LEAK_WORDS {
                 self.recent.pop_front();
             }
             if self.recent.len() == LEAK_WORDS
+                && in_a_run(self)
                 && self.instructions.ends_with_run(&self.recent, LEAK_WORDS)
             {
                 return Step::Stop(Violation::Prompt);
             }
         }
-        if !end {
+        if !end && in_a_run(self) {
             let longest = self.recent.len().min(LEAK_WORDS - 1);
             for k in (HOLD_FROM_WORDS..=longest).rev() {
                 if self.instructions.ends_with_run(&self.recent, k) {

@@ -19,7 +19,7 @@ use crate::ports::model::{
     Role, ToolCall, Usage,
 };
 use crate::understanding::Lang;
-use futures_util::StreamExt;
+use futures_util::{FutureExt as _, StreamExt};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -56,19 +56,20 @@ impl Voice {
         }
     }
 
-    /// Sends `text` (already checked) to the visitor, announcing who serves first.
+    /// Sends `text` (already checked) to the visitor, announcing who serves (`served()`)
+    /// first.
     async fn say<S: EventSink>(
         &mut self,
         sink: &mut S,
         text: String,
-        served: (String, String),
+        served: impl FnOnce() -> (String, String),
     ) -> bool {
         if text.is_empty() {
             return true;
         }
         if !self.announced {
             self.announced = true;
-            let (provider, model) = served;
+            let (provider, model) = served();
             if !emit(sink, AgentEvent::Serving { provider, model }).await {
                 return false;
             }
@@ -86,7 +87,8 @@ impl Voice {
                 return false;
             }
         }
-        true
+        // The engine's own text is whole: it goes at once, not with whatever comes next.
+        sink.flush().await
     }
 }
 
@@ -230,27 +232,49 @@ async fn call<S: EventSink>(
             .unwrap_or_else(|| (model.provider().into(), model.model().into()))
     };
     loop {
-        let item = match tokio::time::timeout_at(deadline, stream.next()).await {
-            Err(_) => {
-                c.end = PassEnd::Failed(ModelError::Timeout);
-                break;
+        // What the model already sent is taken without waiting, into the same batch: a reader
+        // that fell behind catches up with one message to the conversation, not one per token.
+        let item = match stream.next().now_or_never() {
+            Some(Some(item)) => item,
+            Some(None) => break,
+            None => {
+                // Nothing more is ready: the batch goes if it may, then wait for the model,
+                // waking for the sink's held-back text too (cancel-safe: `next` loses no item).
+                if sink.ready() && !sink.flush().await {
+                    c.end = PassEnd::Gone;
+                    break;
+                }
+                let wake = sink.due().map_or(deadline, |due| due.min(deadline));
+                match tokio::time::timeout_at(wake, stream.next()).await {
+                    Err(_) if wake < deadline => {
+                        if !sink.flush().await {
+                            c.end = PassEnd::Gone;
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(_) => {
+                        c.end = PassEnd::Failed(ModelError::Timeout);
+                        break;
+                    }
+                    Ok(None) => break,
+                    Ok(Some(item)) => item,
+                }
             }
-            Ok(None) => break,
-            Ok(Some(item)) => item,
         };
         match item {
             Ok(ModelEvent::Served { provider, model }) => c.served = Some((provider, model)),
             Ok(ModelEvent::Delta(t)) if t.is_empty() => {}
             Ok(ModelEvent::Delta(t)) => {
-                let piece = if c.text.is_empty() && voice.wrote {
-                    format!("\n\n{t}")
+                let step = if c.text.is_empty() && voice.wrote {
+                    voice.guard.push(&format!("\n\n{t}"))
                 } else {
-                    t.clone()
+                    voice.guard.push(&t)
                 };
                 c.text.push_str(&t);
-                match voice.guard.push(&piece) {
+                match step {
                     Step::Release(out) => {
-                        if !voice.say(sink, out, serving(&c.served)).await {
+                        if !voice.say(sink, out, || serving(&c.served)).await {
                             c.end = PassEnd::Gone;
                             break;
                         }
@@ -276,13 +300,17 @@ async fn call<S: EventSink>(
         // the check (an unfinished sentence with an amount) is dropped and the failure stands.
         match voice.guard.flush() {
             Step::Release(out) => {
-                if !voice.say(sink, out, serving(&c.served)).await {
+                if !voice.say(sink, out, || serving(&c.served)).await {
                     c.end = PassEnd::Gone;
                 }
             }
             Step::Stop(v) if matches!(c.end, PassEnd::Done) => c.end = PassEnd::Guarded(v),
             Step::Stop(_) => {}
         }
+    }
+    // Nothing stays held back once the call is over (tools may run next).
+    if !matches!(c.end, PassEnd::Gone) && !sink.flush().await {
+        c.end = PassEnd::Gone;
     }
     c
 }

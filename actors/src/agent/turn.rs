@@ -116,15 +116,48 @@ pub struct Turn {
 
 /// Where a turn's events go. The conversation actor's sink sends each event straight into its
 /// mailbox (no extra channel or task between the turn and the actor); tests collect them.
+///
+/// A sink may hold text back to send several deltas as one. Whoever reads a model sends the
+/// held text ([`EventSink::flush`]) when nothing more is ready and the sink says it may go
+/// ([`EventSink::ready`]), and when nothing comes by [`EventSink::due`]; other events send it
+/// first by themselves.
 pub trait EventSink: Send {
     /// Delivers `ev`, waiting while the listener is busy (backpressure); false when nobody
     /// listens any more, and the turn stops.
     fn emit(&mut self, ev: AgentEvent) -> impl std::future::Future<Output = bool> + Send;
+
+    /// Whether the text held back may go out now (the first of a reply, or enough time since
+    /// the last batch). False when none is held.
+    fn ready(&self) -> bool {
+        false
+    }
+
+    /// When text held back must go out even if nothing else comes; `None`: none is held.
+    fn due(&self) -> Option<tokio::time::Instant> {
+        None
+    }
+
+    /// Sends the text held back, if any; false when nobody listens any more.
+    fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send {
+        std::future::ready(true)
+    }
 }
 
 impl<S: EventSink> EventSink for &mut S {
     fn emit(&mut self, ev: AgentEvent) -> impl std::future::Future<Output = bool> + Send {
         (**self).emit(ev)
+    }
+
+    fn ready(&self) -> bool {
+        (**self).ready()
+    }
+
+    fn due(&self) -> Option<tokio::time::Instant> {
+        (**self).due()
+    }
+
+    fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send {
+        (**self).flush()
     }
 }
 
@@ -141,7 +174,7 @@ pub(super) async fn emit<S: EventSink>(sink: &mut S, ev: AgentEvent) -> bool {
 
 /// The guard's view of the system prompt: its private instructions.
 fn instructions(input: &TurnInput) -> Arc<Instructions> {
-    Arc::new(Instructions::new(&input.agent.instructions(&input.system)))
+    Instructions::shared(&input.agent.instructions(&input.system))
 }
 
 impl Turn {

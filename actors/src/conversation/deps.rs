@@ -39,6 +39,11 @@ pub struct ConversationSettings {
     pub max_tool_rounds: usize,
     /// The most a turn's model calls may take together.
     pub turn_deadline: Duration,
+    /// Reply text is batched on its way from the model to the conversation: text arriving
+    /// less than this after the last batch waits for the next piece (or, if none comes, for
+    /// twice this), so a reply streams as one delta per interval or so instead of one per
+    /// token. The first piece of a reply never waits. Zero: every piece goes at once.
+    pub delta_flush: Duration,
 }
 
 impl Default for ConversationSettings {
@@ -52,6 +57,7 @@ impl Default for ConversationSettings {
             max_reply_tokens: 512,
             max_tool_rounds: 3,
             turn_deadline: Duration::from_secs(60),
+            delta_flush: Duration::from_millis(25),
         }
     }
 }

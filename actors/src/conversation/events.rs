@@ -141,13 +141,57 @@ pub enum CloseCause {
     ServerRestarting,
 }
 
+/// An event as subscribers receive it: one allocation shared by all of them (behind an `Arc`),
+/// with room for the wire encoding the first edge to send it makes, so a frame is encoded once
+/// however many connections watch the conversation. The core never looks at the encoding.
+#[derive(Debug)]
+pub struct SharedEvent {
+    event: ConversationEvent,
+    encoded: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl SharedEvent {
+    /// The event, not yet encoded.
+    pub fn new(event: ConversationEvent) -> Self {
+        Self {
+            event,
+            encoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The event's encoding: made by `encode` the first time, shared (not copied) after.
+    pub fn encoded(&self, encode: impl FnOnce(&ConversationEvent) -> bytes::Bytes) -> bytes::Bytes {
+        self.encoded.get_or_init(|| encode(&self.event)).clone()
+    }
+}
+
+impl std::ops::Deref for SharedEvent {
+    type Target = ConversationEvent;
+
+    fn deref(&self) -> &ConversationEvent {
+        &self.event
+    }
+}
+
+impl PartialEq for SharedEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.event == other.event
+    }
+}
+
+impl From<ConversationEvent> for std::sync::Arc<SharedEvent> {
+    fn from(event: ConversationEvent) -> Self {
+        std::sync::Arc::new(SharedEvent::new(event))
+    }
+}
+
 /// What a subscriber's channel carries. Small on purpose (16 bytes): every connection's channel
 /// allocates its slots in blocks, so the slot size is per-connection memory. Events are shared
 /// between subscribers behind an `Arc`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// An event to forward.
-    Event(std::sync::Arc<ConversationEvent>),
+    Event(std::sync::Arc<SharedEvent>),
     /// The conversation is going away.
     Close(CloseCause),
 }

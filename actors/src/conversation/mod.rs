@@ -28,7 +28,7 @@ pub use deps::{
     ConversationSettings, EngineDeps, EngineDepsBuilder, EngineObserver, FaultInjector, MemoryDesk,
     NoopObserver, PanicOnText,
 };
-pub use events::{CloseCause, ConversationEvent, Signal};
+pub use events::{CloseCause, ConversationEvent, SharedEvent, Signal};
 pub use messages::{
     CancelReply, CartChangeError, CartOp, ChangeCart, ConversationError, PostUserMessage, Posted,
     Shutdown, Subscribe, SubscriberId, Unsubscribe,

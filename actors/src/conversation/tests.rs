@@ -51,6 +51,7 @@ fn registry_with(
                 max_reply_tokens: 256,
                 max_tool_rounds: 3,
                 turn_deadline: Duration::from_secs(60),
+                delta_flush: Duration::ZERO,
             })
             .merchants(crate::merchant::MerchantRegistry::new(
                 agents,
@@ -106,7 +107,7 @@ async fn post(
 
 async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ConversationEvent {
     match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
-        Ok(Some(Signal::Event(ev))) => (*ev).clone(),
+        Ok(Some(Signal::Event(ev))) => (**ev).clone(),
         other => panic!("expected an event, got {other:?}"),
     }
 }
@@ -457,6 +458,7 @@ async fn a_configuration_change_reaches_the_next_turn_of_a_live_conversation() {
                 max_reply_tokens: 64,
                 max_tool_rounds: 3,
                 turn_deadline: Duration::from_secs(60),
+                delta_flush: Duration::ZERO,
             })
             .merchants(merchants.clone())
             .build(),
@@ -532,7 +534,9 @@ async fn the_model_starts_during_a_slow_commit_but_nothing_shows_before_the_ack(
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(deltas.len(), 5, "every token once, after the start");
+    // Every token once, after the start; the model's whole reply was ready when the commit
+    // ended, and what is ready goes as one batch.
+    assert_eq!(deltas.len(), 1, "{deltas:?}");
     let ConversationEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
         panic!()
     };
@@ -585,11 +589,18 @@ async fn a_failed_commit_stops_the_model_and_shows_nothing_of_its_reply() {
         matches!(events[0], ConversationEvent::Ack { seq: 1, .. }),
         "{events:?}"
     );
-    let deltas = events
+    let deltas: String = events
         .iter()
-        .filter(|e| matches!(e, ConversationEvent::Delta { .. }))
-        .count();
-    assert_eq!(deltas, 5);
+        .filter_map(|e| match e {
+            ConversationEvent::Delta { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let ConversationEvent::AssistantEnd { text, .. } = events.last().unwrap() else {
+        panic!()
+    };
+    assert_eq!(&deltas, text);
+    assert_eq!(text.split_whitespace().count(), 5);
     let messages = store.messages(id);
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1].status, MessageStatus::Complete);
@@ -629,6 +640,7 @@ async fn messages_that_leave_the_history_are_summarised_by_the_fast_model_into_t
                 max_reply_tokens: 64,
                 max_tool_rounds: 3,
                 turn_deadline: Duration::from_secs(60),
+                delta_flush: Duration::ZERO,
             })
             .build(),
         Duration::from_secs(5),
@@ -828,4 +840,120 @@ async fn a_tool_changed_session_state_is_stored_with_the_reply_and_rehydrated() 
     let seen = model.results.lock().unwrap()[0].clone();
     assert!(seen.contains("\"quantity\":2"), "{seen}");
     assert!(seen.contains("398.00 USD"), "{seen}");
+}
+
+/// A model that says `pieces` (each after its pause).
+struct Paced {
+    pieces: Vec<(Duration, &'static str)>,
+}
+
+impl crate::ports::ModelClient for Paced {
+    fn provider(&self) -> &str {
+        "paced"
+    }
+    fn model(&self) -> &str {
+        "paced"
+    }
+    fn stream(&self, _: crate::ports::ModelRequest) -> crate::ports::ModelStream {
+        use crate::ports::{ModelEvent, Usage};
+        use futures_util::StreamExt;
+        let pieces = self.pieces.clone();
+        let text = futures_util::stream::iter(pieces).then(|(pause, t)| async move {
+            tokio::time::sleep(pause).await;
+            Ok(ModelEvent::Delta(t.to_string()))
+        });
+        let end = futures_util::stream::iter([Ok(ModelEvent::Usage(Usage::default()))]);
+        text.chain(end).boxed()
+    }
+}
+
+/// The deltas of one reply with the time each arrived, after posting `text`.
+async fn timed_deltas(
+    model: Arc<dyn crate::ports::ModelClient>,
+    flush: Duration,
+) -> (Vec<(Duration, usize, String)>, String) {
+    let store = Arc::new(MemoryStore::default());
+    let id = ConversationId::new_random();
+    store.create(id);
+    let reg = ConversationRegistry::new(
+        EngineDeps::builder(store)
+            .model(model)
+            .settings(ConversationSettings {
+                delta_flush: flush,
+                ..ConversationSettings::default()
+            })
+            .build(),
+        Duration::from_secs(5),
+    );
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    post(&reg, id, Some(sid), "b1", "go").await;
+    let mut start = None;
+    let mut deltas = Vec::new();
+    loop {
+        let ev = next_event(&mut rx).await;
+        let now = tokio::time::Instant::now();
+        match ev {
+            ConversationEvent::AssistantStart { .. } => start = Some(now),
+            ConversationEvent::Delta { text, index, .. } => {
+                deltas.push((now - start.unwrap(), index, text));
+            }
+            ConversationEvent::AssistantEnd { text, .. } => return (deltas, text),
+            _ => {}
+        }
+    }
+}
+
+#[actix::test]
+async fn reply_text_reaches_subscribers_in_batches_with_the_first_piece_at_once() {
+    tokio::time::pause();
+    // 100 tokens at 200 per second, batched every 25 ms: about a frame per 6 tokens, not 100.
+    let model = Arc::new(SimulatedModel::new(SimulatedModelSettings {
+        ttft: Duration::ZERO,
+        tokens_per_sec: 200.0,
+        reply_tokens: 100,
+    }));
+    let (deltas, whole) = timed_deltas(model.clone(), Duration::from_millis(25)).await;
+    assert!(deltas.len() <= 25, "{} deltas for 100 tokens", deltas.len());
+    assert_eq!(deltas[0].0, Duration::ZERO, "the first piece never waits");
+    let mut text = String::new();
+    for (_, index, t) in &deltas {
+        assert_eq!(*index, text.chars().count(), "contiguous, in order");
+        apply(&mut text, *index, t);
+    }
+    assert_eq!(text, whole, "every token delivered");
+    for w in deltas.windows(2) {
+        assert!(
+            w[1].0 - w[0].0 <= Duration::from_millis(50),
+            "{:?}",
+            w[1].0 - w[0].0
+        );
+    }
+    // Batching off: one delta per token.
+    let (deltas, _) = timed_deltas(model, Duration::ZERO).await;
+    assert_eq!(deltas.len(), 100);
+}
+
+#[actix::test]
+async fn held_back_text_goes_out_when_the_model_stalls() {
+    tokio::time::pause();
+    let model = Arc::new(Paced {
+        pieces: vec![
+            (Duration::ZERO, "One "),
+            (Duration::from_millis(5), "two "),
+            (Duration::from_millis(5), "three "),
+            (Duration::from_secs(3), "four."),
+        ],
+    });
+    let (deltas, whole) = timed_deltas(model, Duration::from_millis(50)).await;
+    let texts: Vec<&str> = deltas.iter().map(|d| d.2.as_str()).collect();
+    assert_eq!(texts, ["One ", "two three ", "four."]);
+    // "two three " waited for more text, but not for the stalled model: twice the interval.
+    assert!(
+        deltas[1].0 <= Duration::from_millis(101),
+        "{:?}",
+        deltas[1].0
+    );
+    assert!(deltas[2].0 >= Duration::from_secs(3));
+    assert_eq!(whole, "One two three four.");
 }

@@ -111,11 +111,15 @@ impl ModelClient for SimulatedModel {
         } else {
             Duration::ZERO
         };
+        // Each token is due at a fixed time from the request, like a provider that streams at
+        // its own pace whatever the reader does: a reader that falls behind finds the late
+        // tokens ready at once instead of stretching the reply.
+        let start = tokio::time::Instant::now();
         let deltas = futures_util::stream::iter(tokens.into_iter().enumerate()).then(
             move |(i, t)| async move {
-                let wait = if i == 0 { ttft } else { gap };
-                if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                let due = start + ttft + gap * u32::try_from(i).unwrap_or(u32::MAX);
+                if due > tokio::time::Instant::now() {
+                    tokio::time::sleep_until(due).await;
                 }
                 Ok::<_, ModelError>(ModelEvent::Delta(t))
             },

@@ -146,6 +146,9 @@ struct ChatStats {
     turn: Option<Histogram<u64>>,
     chars: u64,
     delta_frames: u64,
+    /// Words of the finished replies: the simulated model's and the relay's tokens are one
+    /// word each.
+    tokens: u64,
     turns: u64,
 }
 
@@ -168,6 +171,9 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
         ..Default::default()
     }));
     let started = Instant::now();
+    // The harness's own CPU, to tell its share of the machine from the server's.
+    let own_cpu = || crate::sampler::read_proc(std::process::id()).map_or(0.0, |(_, cpu)| cpu);
+    let own_cpu_start = own_cpu();
     let sampler = Arc::new(Mutex::new(ProcSampler::new(target.server_pid)));
     let reporter = tokio::spawn(progress_reporter(
         live.clone(),
@@ -209,6 +215,7 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                 let mut last_delta: Option<Instant> = None;
                 let (mut ack, mut ttft, mut gaps) = (None, None, Vec::new());
                 let (mut chars, mut frames) = (0u64, 0u64);
+                let tokens: u64;
                 loop {
                     let ev = match next_event(&mut ws, Duration::from_secs(120)).await {
                         Ok(ev) => ev,
@@ -231,6 +238,7 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                         "products" => products = Some(ev),
                         "cart" => cart = Some(ev),
                         "assistant_end" => {
+                            tokens = ev["text"].as_str().map_or(0, |t| t.split_whitespace().count() as u64);
                             if ev["interrupted"] == true {
                                 live.error("interrupted").await;
                             }
@@ -279,6 +287,7 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                     }
                     s.chars += chars;
                     s.delta_frames += frames;
+                    s.tokens += tokens;
                     s.turns += 1;
                 }
                 live.progress.fetch_add(1, Ordering::Relaxed);
@@ -340,6 +349,7 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
         ("turns", s.turns),
         ("characters delivered", s.chars),
         ("delta frames", s.delta_frames),
+        ("tokens delivered", s.tokens),
     ];
     if opts.script.is_some() {
         let st = script_stats.lock().await;
@@ -366,5 +376,25 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
     report
         .rates
         .insert("delta frames".into(), s.delta_frames as f64 / elapsed);
+    report
+        .rates
+        .insert("tokens delivered".into(), s.tokens as f64 / elapsed);
+    if let Some(server) = &report.server
+        && s.tokens > 0
+    {
+        report.ratios.insert(
+            "server CPU µs per delivered token".into(),
+            server.cpu_seconds * 1e6 / s.tokens as f64,
+        );
+    }
+    report
+        .ratios
+        .insert("harness CPU seconds".into(), own_cpu() - own_cpu_start);
+    if s.tokens > 0 {
+        report.ratios.insert(
+            "delta frames per token".into(),
+            s.delta_frames as f64 / s.tokens as f64,
+        );
+    }
     Ok(report)
 }

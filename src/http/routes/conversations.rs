@@ -23,7 +23,7 @@ use crate::store::{self, StoreError, conversations::Conversation};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use agentpay_actors::conversation::{
-    ConversationEvent, PostUserMessage, Posted, Signal, Subscribe,
+    ConversationEvent, PostUserMessage, Posted, SharedEvent, Signal, Subscribe,
 };
 use agentpay_actors::ids::ConversationId;
 use agentpay_actors::ports::store::{MessageStatus, StoredMessage};
@@ -235,7 +235,7 @@ pub async fn post_message(
         .await?;
     // A resent message may already have its reply.
     let mut stored_reply = None;
-    let mut finished = None;
+    let mut finished: Option<Arc<SharedEvent>> = None;
     let mut products: Vec<Value> = Vec::new();
     let mut cart: Option<Value> = None;
     let mut checkout: Option<Value> = None;
@@ -245,7 +245,7 @@ pub async fn post_message(
             .map_err(StoreError::from)?
     {
         stored_reply = Some(reply.id);
-        finished = end_event(&reply).map(Arc::new);
+        finished = end_event(&reply).map(Into::into);
         products = reply
             .meta
             .products
@@ -267,10 +267,11 @@ pub async fn post_message(
     let reply_timeout = Duration::from_secs(state.settings.conversation.reply_timeout_secs);
 
     if wants_sse {
-        let ack = Arc::new(ConversationEvent::Ack {
+        let ack: Arc<SharedEvent> = ConversationEvent::Ack {
             client_id: body.client_id,
             seq: posted.seq,
-        });
+        }
+        .into();
         let first = std::iter::once(ack).chain(finished).collect();
         let deadline = tokio::time::Instant::now() + reply_timeout;
         let events = sse::reply_stream(subscription, rx, watch, first, deadline);
@@ -289,7 +290,7 @@ pub async fn post_message(
                     if watch.is_end(&ev) {
                         return Some(ev);
                     }
-                    match ev.as_ref() {
+                    match &**ev {
                         ConversationEvent::Products { items, .. } => {
                             products = items.iter().map(|c| json!(ProductItem::from(c))).collect();
                         }
@@ -315,7 +316,7 @@ pub async fn post_message(
         interrupted,
         intent,
         handled_by,
-    }) = end.as_deref()
+    }) = end.as_deref().map(|e| &**e)
     else {
         return Err(ApiError::Unavailable(
             "the reply did not finish; your message is stored, fetch the messages later".into(),

@@ -22,7 +22,7 @@ mod turns;
 
 use super::context::ContextWindow;
 use super::deps::{EngineDeps, EngineObserver};
-use super::events::{CloseCause, ConversationEvent, Signal};
+use super::events::{CloseCause, ConversationEvent, SharedEvent, Signal};
 use super::messages::*;
 use super::registry::ConversationRegistry;
 use super::replay;
@@ -173,7 +173,7 @@ impl ConversationActor {
 
     /// Sends to every subscriber; drops the ones whose channel is full or closed.
     fn broadcast(&mut self, event: ConversationEvent) {
-        let event = Arc::new(event);
+        let event: Arc<SharedEvent> = event.into();
         let mut dropped = Vec::new();
         for (id, tx) in &self.subscribers {
             if tx.try_send(Signal::Event(event.clone())).is_err() {
@@ -190,7 +190,7 @@ impl ConversationActor {
     fn send_to(&mut self, id: Option<SubscriberId>, event: ConversationEvent) {
         let Some(id) = id else { return };
         if let Some(tx) = self.subscribers.get(&id)
-            && tx.try_send(Signal::Event(Arc::new(event))).is_err()
+            && tx.try_send(Signal::Event(event.into())).is_err()
         {
             self.subscribers.remove(&id);
             self.observer().subscriber_dropped();
@@ -347,7 +347,7 @@ impl Handler<Subscribe> for ConversationActor {
         let sender = msg.sender;
         let fut = async move {
             let send = |tx: mpsc::Sender<Signal>, ev: ConversationEvent| async move {
-                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(Arc::new(ev))))
+                tokio::time::timeout(REPLAY_SEND_TIMEOUT, tx.send(Signal::Event(ev.into())))
                     .await
                     .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?
                     .map_err(|_| ConversationError::Unavailable("subscriber gone".into()))
@@ -388,7 +388,7 @@ impl Handler<Subscribe> for ConversationActor {
                     });
                 }
                 for ev in catch_up {
-                    sender.try_send(Signal::Event(Arc::new(ev))).map_err(|_| {
+                    sender.try_send(Signal::Event(ev.into())).map_err(|_| {
                         ConversationError::Unavailable("subscriber too slow".into())
                     })?;
                 }
@@ -399,7 +399,7 @@ impl Handler<Subscribe> for ConversationActor {
                     cart: act.session.cart.clone(),
                 };
                 sender
-                    .try_send(Signal::Event(Arc::new(cart)))
+                    .try_send(Signal::Event(cart.into()))
                     .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?;
             }
             let id = act.next_subscriber;

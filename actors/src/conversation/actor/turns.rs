@@ -20,7 +20,10 @@ use tokio::time::Instant;
 const MODEL_FAILURE_NOTICE: &str =
     "Sorry, the assistant could not answer just now. Please try again in a moment.";
 
-/// Sends a turn's events straight into the conversation actor's mailbox.
+/// Sends a turn's events straight into the conversation actor's mailbox, reply text in batches
+/// (`ConversationSettings::delta_flush`): one actor message, one fan-out and one frame per
+/// batch instead of per token. Text is held until the reader flushes it (see [`EventSink`]);
+/// it never overtakes or trails the other events, which send it first.
 struct ActorSink {
     /// The actor.
     addr: Addr<ConversationActor>,
@@ -28,11 +31,31 @@ struct ActorSink {
     message_id: MessageId,
     /// Whether the turn's final record went out.
     finished: bool,
+    /// Text held back for the next batch.
+    pending: String,
+    /// When the last batch went out; `None` before the first.
+    sent_at: Option<Instant>,
+    /// The batching interval.
+    interval: std::time::Duration,
 }
 
-impl EventSink for ActorSink {
-    async fn emit(&mut self, event: AgentEvent) -> bool {
-        self.finished |= matches!(event, AgentEvent::Finished { .. });
+impl ActorSink {
+    fn new(
+        addr: Addr<ConversationActor>,
+        message_id: MessageId,
+        interval: std::time::Duration,
+    ) -> Self {
+        Self {
+            addr,
+            message_id,
+            finished: false,
+            pending: String::new(),
+            sent_at: None,
+            interval,
+        }
+    }
+
+    async fn send(&mut self, event: AgentEvent) -> bool {
         let message_id = self.message_id;
         // No timeout on purpose: awaiting the actor's mailbox is the backpressure that keeps a
         // fast model from queueing without bound.
@@ -40,6 +63,44 @@ impl EventSink for ActorSink {
             .send(TurnEvent { message_id, event })
             .await
             .is_ok()
+    }
+}
+
+impl EventSink for ActorSink {
+    async fn emit(&mut self, event: AgentEvent) -> bool {
+        if let AgentEvent::TextDelta(text) = event {
+            if self.pending.is_empty() {
+                self.pending = text;
+            } else {
+                self.pending.push_str(&text);
+            }
+            return true;
+        }
+        self.finished |= matches!(event, AgentEvent::Finished { .. });
+        self.flush().await && self.send(event).await
+    }
+
+    fn ready(&self) -> bool {
+        !self.pending.is_empty() && self.sent_at.is_none_or(|at| at.elapsed() >= self.interval)
+    }
+
+    fn due(&self) -> Option<Instant> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(
+            self.sent_at
+                .map_or_else(Instant::now, |at| at + self.interval * 2),
+        )
+    }
+
+    async fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        self.sent_at = Some(Instant::now());
+        let text = std::mem::take(&mut self.pending);
+        self.send(AgentEvent::TextDelta(text)).await
     }
 }
 
@@ -119,11 +180,7 @@ impl ConversationActor {
         if let Some(committed) = committed {
             turn = turn.after_commit(committed);
         }
-        let mut sink = ActorSink {
-            addr: ctx.address(),
-            message_id,
-            finished: false,
-        };
+        let mut sink = ActorSink::new(ctx.address(), message_id, settings.delta_flush);
         actix::spawn(async move {
             turn.run(&mut sink).await;
             if !sink.finished {
@@ -184,11 +241,7 @@ impl ConversationActor {
         text: String,
         events: Vec<AgentEvent>,
     ) {
-        let mut sink = ActorSink {
-            addr: ctx.address(),
-            message_id: reply_id,
-            finished: false,
-        };
+        let mut sink = ActorSink::new(ctx.address(), reply_id, self.deps.settings.delta_flush);
         let task = actix::spawn(async move {
             for ev in events {
                 if !sink.emit(ev).await {

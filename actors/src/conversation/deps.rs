@@ -39,10 +39,11 @@ pub struct ConversationSettings {
     pub max_tool_rounds: usize,
     /// The most a turn's model calls may take together.
     pub turn_deadline: Duration,
-    /// Reply text is batched on its way from the model to the conversation: text arriving
-    /// less than this after the last batch waits for the next piece (or, if none comes, for
-    /// twice this), so a reply streams as one delta per interval or so instead of one per
-    /// token. The first piece of a reply never waits. Zero: every piece goes at once.
+    /// Reply text is batched on its way from the model to the conversation: what the model
+    /// already sent goes together, and text arriving less than this after the last batch waits
+    /// for the next piece (or, if none comes, for twice this), so a reply streams as one delta
+    /// per interval or so instead of one per token. The first piece of a reply never waits.
+    /// Zero: a batch goes as soon as nothing more is ready.
     pub delta_flush: Duration,
 }
 

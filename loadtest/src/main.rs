@@ -203,7 +203,9 @@ async fn chat_against_baseline(
     }
     let mut report = run_chat(target, options).await?;
     let key = "server CPU µs per delivered token";
-    if let (Some(engine), Some(bare)) = (report.ratios.get(key), baseline.ratios.get(key)) {
+    if let (Some(engine), Some(bare)) = (report.ratios.get(key), baseline.ratios.get(key))
+        && *bare > 0.0
+    {
         let ratio = engine / bare;
         report
             .ratios

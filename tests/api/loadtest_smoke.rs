@@ -28,13 +28,10 @@ async fn a_short_load_run_completes_without_errors() {
             conversations: 300,
             messages: 2,
             think: Duration::from_millis(50),
-            think_jitter: 0.5,
             ramp_per_sec: 1000,
             model_ttft: Some(Duration::from_millis(20)),
             quiet: true,
-            script: None,
-            catalog: None,
-            agent_config: None,
+            ..ChatOptions::default()
         },
     )
     .await
@@ -96,11 +93,8 @@ async fn the_chat_scenario_runs_against_the_baseline_relay() {
             think: Duration::from_millis(10),
             think_jitter: 0.0,
             ramp_per_sec: 1000,
-            model_ttft: None,
             quiet: true,
-            script: None,
-            catalog: None,
-            agent_config: None,
+            ..ChatOptions::default()
         },
     )
     .await

@@ -30,7 +30,7 @@ impl SplitMix {
     }
 }
 
-/// Options of the `chat` scenario.
+/// Options of the `chat` scenario (the defaults are the command line's).
 #[derive(Debug, Clone)]
 pub struct ChatOptions {
     /// Concurrent conversations.
@@ -55,6 +55,23 @@ pub struct ChatOptions {
     pub catalog: Option<std::path::PathBuf>,
     /// The agent configuration (a JSON file) of the merchant the run creates.
     pub agent_config: Option<std::path::PathBuf>,
+}
+
+impl Default for ChatOptions {
+    fn default() -> Self {
+        Self {
+            conversations: 100,
+            messages: 3,
+            think: Duration::from_millis(500),
+            think_jitter: 0.5,
+            ramp_per_sec: 500,
+            model_ttft: None,
+            quiet: false,
+            script: None,
+            catalog: None,
+            agent_config: None,
+        }
+    }
 }
 
 /// One scripted shopping session (data/scripts/sessions.json).

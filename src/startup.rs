@@ -87,7 +87,14 @@ impl Application {
             pool.clone(),
             &settings.llm.prices,
         ));
-        let embedder = crate::embed::build(&settings, &config.secrets)?;
+        if settings.embeddings.provider == crate::config::EmbeddingProvider::E5 {
+            crate::embed::check_e5(&settings).await?;
+        }
+        let embedder = crate::embed::build(
+            &settings,
+            &config.secrets,
+            Some(metrics.catalog_query_cache_total.clone()),
+        )?;
         if settings.demo.enabled {
             crate::demo::seed(&pool, &settings, embedder.as_deref())
                 .await

@@ -3,7 +3,7 @@
 
 Writes, next to this file:
   dev-catalog.json    JSON array of products
-  dev-queries.jsonl   one {"query": ..., "relevant": {external_id: grade}} per line
+  dev-queries.jsonl   one {"query", "kind", "lang", "split", "relevant": {external_id: grade}} per line
   sample-import.csv   10 catalog rows in the CSV import format
 
 Standard library only.  Run:  python3 data/catalog/generate.py
@@ -1633,12 +1633,24 @@ def under(dollars):  # strictly below, price in cents
     return lambda p: p["price"] < dollars * 100
 
 
-def over(dollars):
+def over(dollars):  # strictly above
     return lambda p: p["price"] > dollars * 100
+
+
+def at_most(dollars):  # "up to", "bis", "até": the amount itself included
+    return lambda p: p["price"] <= dollars * 100
+
+
+def at_least(dollars):  # "at least", "mindestens": the amount itself included
+    return lambda p: p["price"] >= dollars * 100
 
 
 def model(k, m, g=None):
     return lambda p: p["_kind"] == k and p["_model"] == m and (g is None or p["_gen"] == g)
+
+
+def age_between(lo, hi):  # toys whose age rating ("6+") is between lo and hi
+    return attr_num("age", lambda a: lo <= a <= hi)
 
 
 WATERPROOF = at("waterproof", "yes")
@@ -1649,13 +1661,42 @@ JACKETS = kind("rain_jacket", "insulated_jacket", "light_jacket")
 COFFEE_MACHINES = kind("drip_coffee", "espresso")
 TOYS = kind("board_game", "building_set", "plush", "puzzle")
 REAL_LEATHER = AND(contains("material", "leather"), NOT(contains("material", "vegan")))
+NOISE_CANCELLING = at("noise_cancelling", "yes")
+CAST_IRON = contains("material", "cast iron")
+NOT_WOMENS = lambda p: p["attributes"].get("gender") != "women"  # men's, unisex or ungendered
+# a pack big enough for a day hike's water, food and layers
+HIKING_PACK = AND(kind("backpack"), attr_num("capacity", lambda c: c >= 25))
+HIKING_GEAR = OR(kind("boot", "trail_shoe", "headlamp", "vacuum_flask"), HIKING_PACK, AND(kind("water_bottle"), INSULATED))
+RUNNING_GEAR = OR(kind("running_shoe", "trail_shoe", "headlamp"),
+                  AND(kind("water_bottle"), NOT(at("material", "glass"))),
+                  AND(kind("earbuds"), WIRELESS, NOT(at("water_resistance", "none"))))
+COFFEE_GIFT = kind("drip_coffee", "espresso", "manual_coffee")
+COFFEE_GIFT_LOOSE = OR(kind("mug", "travel_mug"), AND(kind("kettle"), at("temperature_control", "yes")))
+SMALL_GIFT = kind("mug", "travel_mug", "plush", "puzzle", "board_game", "headlamp", "fragrance", "wallet",
+                  "earbuds", "power_bank", "hair_care", "serum")
+KIDS_GAMES = kind("board_game", "building_set", "puzzle")
+
+
+def max_players(test):  # board games: "2-5" players
+    return lambda p: "players" in p["attributes"] and test(int(p["attributes"]["players"].split("-")[1]))
+
+
+KINDS = ("exact", "descriptive", "synonym", "misspelling", "attribute", "gift", "multilingual")
+LANGS = ("en", "es", "fr", "de", "pt")
+# minimum number of queries per kind, and of non-English queries per language (checked at the end)
+MIN_PER_KIND = {"exact": 14, "descriptive": 22, "synonym": 20, "misspelling": 16, "attribute": 18, "gift": 14,
+                "multilingual": 48}
+MIN_PER_LANG = {"es": 10, "fr": 10, "de": 10, "pt": 10}
+MIN_QUERIES = 170
+HOLDOUT_EVERY = 3  # the 3rd, 6th, 9th ... query of each kind (and language) is "holdout", the rest "tune"
 
 
 def build_queries(products):
     sku_target = next(p for p in products if p["_sku_query"])
-    Q = lambda text, g3, g2=None, g1=None: (text, g3, g2, g1)
+    silver_anc = next(p for p in products if model("headphones", "Pulse ANC", "700")(p) and p["attributes"].get("color") == "silver")
+    Q = lambda text, g3, g2=None, g1=None, lang="en": (text, lang, g3, g2, g1)
     groups = {
-        "exact name / SKU": [
+        "exact": [
             Q("Stride Pro 3", model("running_shoe", "Stride Pro", "3"), model("running_shoe", "Stride Pro"), kind("running_shoe")),
             Q("Everheat Travel Tumbler", model("travel_mug", "Everheat"), kind("travel_mug"), AND(kind("water_bottle", "vacuum_flask"), INSULATED)),
             Q("Pulse ANC 700", model("headphones", "Pulse ANC", "700"), model("headphones", "Pulse ANC"),
@@ -1671,8 +1712,17 @@ def build_queries(products):
             Q("Heritage Bifold Wallet", model("wallet", "Heritage"), None, kind("wallet")),
             Q(sku_target["external_id"], lambda p: p["external_id"] == sku_target["external_id"],
               model(sku_target["_kind"], sku_target["_model"], sku_target["_gen"]), None),
+            Q("Posture Mesh Desk Chair", model("office_chair", "Posture"), None, kind("office_chair")),
+            Q("Iron Forge skillet", model("frying_pan", "Iron Forge"), None, AND(kind("frying_pan"), CAST_IRON)),
+            Q("VoltCube 65W", model("wall_charger", "VoltCube", "65W"), model("wall_charger", "VoltCube"),
+              AND(kind("wall_charger"), attr_num("wattage", lambda w: w >= 65))),
+            Q("Loft Convertible Sleeper", model("sofa_bed", "Loft"), None, kind("sofa_bed")),
+            Q("HydroPeak 750", model("water_bottle", "HydroPeak", "750"), model("water_bottle", "HydroPeak"),
+              AND(kind("water_bottle"), INSULATED)),
+            Q(silver_anc["external_id"], lambda p: p["external_id"] == silver_anc["external_id"],
+              model("headphones", "Pulse ANC", "700"), model("headphones", "Pulse ANC")),
         ],
-        "descriptive need": [
+        "descriptive": [
             Q("something to keep my coffee hot on the go", kind("travel_mug"), AND(kind("water_bottle", "vacuum_flask"), INSULATED), kind("mug")),
             Q("shoes for trail running in the rain", AND(kind("trail_shoe"), WATERPROOF), kind("trail_shoe"), AND(kind("boot"), WATERPROOF)),
             Q("make smoothies at home", kind("blender")),
@@ -1682,12 +1732,27 @@ def build_queries(products):
               kind("sleeping_bag"), OR(kind("insulated_jacket"), AND(kind("tent"), at("season", "4-season")))),
             Q("block out engine noise on long flights", AND(kind("headphones", "earbuds"), at("noise_cancelling", "yes")), kind("headphones", "earbuds")),
             Q("protect my face from the sun", kind("sunscreen"), AND(kind("moisturizer"), lambda p: "spf" in p["attributes"])),
-            Q("gift for a 5 year old", AND(TOYS, attr_num("age", lambda a: a <= 5)), None, TOYS),
             Q("light for hiking at night", kind("headlamp")),
             Q("boil water for tea quickly", AND(kind("kettle"), at("type", "electric")), kind("kettle")),
             Q("bag for a weekend getaway", kind("duffel"), None, AND(kind("backpack"), attr_num("capacity", lambda c: c >= 30))),
             Q("reading light next to my bed", kind("table_lamp"), kind("desk_lamp", "floor_lamp")),
             Q("warm coat for snowy winters", kind("insulated_jacket"), None, kind("rain_jacket")),
+            Q("keep soup hot for lunch on the ski slopes", kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED), kind("travel_mug")),
+            Q("shoes for running on muddy trails", AND(kind("trail_shoe"), attr_num("lug_depth", lambda d: d >= 5)), kind("trail_shoe"),
+              AND(kind("boot"), WATERPROOF)),
+            Q("a speaker I can take in the pool", AND(kind("speaker"), WATERPROOF), kind("speaker")),
+            Q("my lower back hurts after a day at my desk", AND(kind("office_chair"), at("lumbar_support", "yes")), kind("office_chair"),
+              kind("standing_desk")),
+            Q("sear a steak at home", AND(kind("frying_pan"), at("material", "cast iron", "carbon steel", "stainless steel")),
+              kind("frying_pan"), kind("cookware_set")),
+            Q("slow-cook a stew in the oven", AND(kind("pot"), CAST_IRON), kind("pot"), kind("cookware_set")),
+            Q("make lattes at home", AND(kind("espresso"), at("milk_frother", "yes")), kind("espresso"), kind("drip_coffee", "manual_coffee")),
+            Q("stay dry walking the dog in the rain", kind("rain_jacket"), AND(JACKETS, WATERPROOF), AND(kind("boot"), WATERPROOF)),
+            Q("somewhere for guests to sleep in a small flat", kind("sofa_bed"), None, kind("sofa")),
+            Q("dry my hair quickly when I travel", AND(kind("hair_dryer"), at("foldable", "yes")), kind("hair_dryer")),
+            Q("game night with a big group of friends", AND(kind("board_game"), max_players(lambda n: n >= 5)), kind("board_game"), kind("puzzle")),
+            Q("carry water, snacks and a jacket on a day hike", HIKING_PACK, kind("backpack")),
+            Q("work standing up", kind("standing_desk"), None, kind("desk")),
         ],
         "synonym": [
             Q("sneakers", kind("casual_shoe"), kind("running_shoe"), kind("trail_shoe")),
@@ -1702,6 +1767,19 @@ def build_queries(products):
             Q("sweatshirt", kind("hoodie"), None, kind("tee")),
             Q("boombox", kind("speaker")),
             Q("denim pants", kind("jeans")),
+            Q("thermos", kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED), kind("travel_mug")),
+            Q("raincoat", kind("rain_jacket"), AND(JACKETS, WATERPROOF), JACKETS),
+            Q("settee", kind("sofa"), kind("sofa_bed"), kind("armchair")),
+            Q("liquidiser", kind("blender")),
+            Q("flashlight", kind("headlamp")),
+            Q("sunblock", kind("sunscreen"), AND(kind("moisturizer"), lambda p: "spf" in p["attributes"])),
+            Q("billfold", kind("wallet")),
+            Q("teddy bear", model("plush", "Bramble Bear"), kind("plush")),
+            Q("standard lamp", kind("floor_lamp"), None, kind("table_lamp")),
+            Q("swivel chair", kind("office_chair")),
+            Q("futon", kind("sofa_bed"), None, kind("sofa")),
+            Q("cologne", kind("fragrance")),
+            Q("jogging shoes", kind("running_shoe"), kind("trail_shoe"), kind("casual_shoe")),
         ],
         "misspelling": [
             Q("hedphones", kind("headphones"), None, kind("earbuds")),
@@ -1717,8 +1795,14 @@ def build_queries(products):
             Q("runing shoes", kind("running_shoe"), kind("trail_shoe"), kind("casual_shoe")),
             Q("stanless steel water botle", AND(kind("water_bottle"), STAINLESS), kind("water_bottle", "vacuum_flask")),
             Q("hoddie", kind("hoodie"), None, kind("tee")),
+            Q("rain jaket", kind("rain_jacket"), None, JACKETS),
+            Q("ofice chair", kind("office_chair"), None, kind("dining_chair", "armchair")),
+            Q("noise cancelling headphons", AND(kind("headphones"), NOISE_CANCELLING), kind("headphones"), AND(kind("earbuds"), NOISE_CANCELLING)),
+            Q("jigsaw puzzel", kind("puzzle"), None, kind("board_game")),
+            Q("electric kettel", AND(kind("kettle"), at("type", "electric")), kind("kettle")),
+            Q("sunscren", kind("sunscreen"), AND(kind("moisturizer"), lambda p: "spf" in p["attributes"])),
         ],
-        "attribute constraint": [
+        "attribute": [
             Q("running shoes under $100", AND(kind("running_shoe"), under(100)), kind("running_shoe"), AND(kind("trail_shoe"), under(100))),
             Q("headphones below 50 dollars", AND(kind("headphones"), under(50)), kind("headphones"), AND(kind("earbuds"), under(50))),
             Q("tent over $200", AND(kind("tent"), over(200)), kind("tent")),
@@ -1735,29 +1819,143 @@ def build_queries(products):
             Q("blue dress under $60", AND(kind("dress"), at("color", "blue"), under(60)), kind("dress")),
             Q("65W USB-C charger", AND(kind("wall_charger"), attr_num("wattage", lambda w: w >= 65)), kind("wall_charger"), kind("power_bank")),
             Q("office chair under $200", AND(kind("office_chair"), under(200)), kind("office_chair")),
+            Q("pink running shoes", AND(kind("running_shoe"), at("color", "pink")), kind("running_shoe"),
+              AND(kind("trail_shoe", "casual_shoe"), at("color", "pink"))),
+            Q("waterproof bluetooth speaker under $100", AND(kind("speaker"), WATERPROOF, under(100)), kind("speaker")),
+            Q("down sleeping bag", AND(kind("sleeping_bag"), at("material", "down")), kind("sleeping_bag")),
+            Q("merino wool t-shirt", AND(kind("tee"), contains("material", "merino")), kind("tee")),
+            Q("wired headphones", AND(kind("headphones"), at("connectivity", "wired")), kind("headphones"),
+              AND(kind("earbuds"), at("connectivity", "wired"))),
+            Q("velvet sofa", AND(kind("sofa", "sofa_bed"), at("material", "velvet")), kind("sofa", "sofa_bed"),
+              AND(kind("armchair"), at("material", "velvet"))),
+            Q("women's hiking boots", AND(kind("boot"), at("gender", "women")), kind("boot")),
+            Q("20000mAh power bank", AND(kind("power_bank"), attr_num("capacity", lambda c: c >= 20000)), kind("power_bank")),
         ],
-        "other language": [
-            Q("zapatillas para correr", kind("running_shoe"), kind("trail_shoe"), kind("casual_shoe")),
-            Q("casque sans fil", AND(kind("headphones"), WIRELESS), kind("headphones"), AND(kind("earbuds"), WIRELESS)),
-            Q("Kaffeemaschine", COFFEE_MACHINES, kind("manual_coffee")),
-            Q("mochila negra", AND(kind("backpack"), at("color", "black")), kind("backpack")),
-            Q("chaussures de randonnée imperméables", AND(kind("boot", "trail_shoe"), WATERPROOF), kind("boot", "trail_shoe")),
-            Q("Edelstahl Trinkflasche", AND(kind("water_bottle"), STAINLESS), kind("water_bottle", "vacuum_flask")),
-            Q("sudadera con capucha roja", AND(kind("hoodie"), at("color", "red")), kind("hoodie")),
-            Q("lampe de bureau", kind("desk_lamp"), kind("floor_lamp", "table_lamp")),
-            Q("Schlafsack", kind("sleeping_bag")),
-            Q("Zelt für 4 Personen", AND(kind("tent"), at("capacity", "4-person")), kind("tent")),
-            Q("auriculares inalámbricos", AND(kind("headphones", "earbuds"), WIRELESS), kind("headphones", "earbuds")),
-            Q("robe noire", AND(kind("dress"), at("color", "black")), kind("dress")),
+        # grade 3: a clearly fitting gift that meets every stated constraint (age, budget, who it is for);
+        # grade 2: a fitting gift that misses a stated constraint; grade 1: a loosely fitting one
+        "gift": [
+            Q("gift for a 5 year old", AND(TOYS, attr_num("age", lambda a: a <= 5)), None, TOYS),
+            Q("gift for a coffee lover", COFFEE_GIFT, None, COFFEE_GIFT_LOOSE),
+            Q("present for a 6 year old who likes building things", AND(kind("building_set"), attr_num("age", lambda a: a <= 6)),
+              kind("building_set"), AND(TOYS, attr_num("age", lambda a: a <= 6))),
+            Q("something for my dad who hikes", AND(HIKING_GEAR, NOT_WOMENS), HIKING_GEAR,
+              OR(kind("tent", "sleeping_bag", "backpack"), AND(kind("rain_jacket"), NOT_WOMENS))),
+            Q("gift for a runner under $50", AND(RUNNING_GEAR, under(50)), RUNNING_GEAR),
+            Q("housewarming gift", kind("mug", "manual_coffee", "kettle", "knife_set", "pot", "frying_pan", "cookware_set", "table_lamp"),
+              None, kind("drip_coffee", "blender", "knife", "travel_mug", "floor_lamp")),
+            Q("gift for a tea drinker", kind("kettle", "mug"), None, kind("travel_mug", "vacuum_flask")),
+            Q("gift for someone who loves camping", kind("tent", "sleeping_bag", "headlamp", "vacuum_flask"), None,
+              OR(kind("manual_coffee", "power_bank", "water_bottle"), AND(kind("speaker"), WATERPROOF))),
+            Q("birthday present for a teenager",
+              OR(AND(KIDS_GAMES, attr_num("age", lambda a: a >= 10)), AND(kind("earbuds"), WIRELESS),
+                 AND(kind("speaker"), at("connectivity", "Bluetooth 5.3"))),
+              None, OR(AND(kind("headphones"), WIRELESS), kind("hoodie"))),
+            Q("gift for a newborn baby", AND(kind("plush"), at("age", "0+")), None, AND(KIDS_GAMES, attr_num("age", lambda a: a <= 3))),
+            Q("stocking stuffer under $25", AND(SMALL_GIFT, under(25)), SMALL_GIFT),
+            Q("gift for someone who works from home", OR(kind("desk_lamp"), AND(kind("headphones", "earbuds"), NOISE_CANCELLING)), None,
+              kind("office_chair", "standing_desk", "desk", "headphones", "mug")),
+            Q("gift for a home cook", kind("knife", "knife_set", "frying_pan", "pot", "cookware_set"), None, kind("blender", "kettle")),
+            Q("gift for a music lover", kind("headphones", "earbuds", "speaker")),
+            Q("present for my boyfriend who travels a lot",
+              OR(kind("duffel", "power_bank"), AND(kind("headphones", "earbuds"), NOISE_CANCELLING), AND(kind("wallet"), at("rfid_blocking", "yes"))),
+              None, kind("backpack", "wall_charger", "headphones", "earbuds", "travel_mug", "wallet")),
+            Q("gift for a 10 year old under $30", AND(KIDS_GAMES, age_between(6, 10), under(30)), AND(KIDS_GAMES, age_between(6, 10)),
+              AND(TOYS, attr_num("age", lambda a: a <= 10))),
+            Q("gift for someone who is always cold", kind("insulated_jacket", "hoodie"), None, kind("travel_mug", "vacuum_flask")),
+            Q("wedding gift", kind("knife_set", "cookware_set", "pot", "espresso"), None,
+              kind("kettle", "blender", "drip_coffee", "frying_pan", "knife", "mug", "manual_coffee")),
+        ],
+        # Spanish, French, German and Portuguese, whatever else they are (names, needs, gifts, constraints);
+        # prices are read in the catalog's currency whatever the symbol
+        "multilingual": [
+            Q("zapatillas para correr", kind("running_shoe"), kind("trail_shoe"), kind("casual_shoe"), lang="es"),
+            Q("casque sans fil", AND(kind("headphones"), WIRELESS), kind("headphones"), AND(kind("earbuds"), WIRELESS), lang="fr"),
+            Q("Kaffeemaschine", COFFEE_MACHINES, kind("manual_coffee"), lang="de"),
+            Q("mochila negra", AND(kind("backpack"), at("color", "black")), kind("backpack"), lang="es"),
+            Q("chaussures de randonnée imperméables", AND(kind("boot", "trail_shoe"), WATERPROOF), kind("boot", "trail_shoe"), lang="fr"),
+            Q("Edelstahl Trinkflasche", AND(kind("water_bottle"), STAINLESS), kind("water_bottle", "vacuum_flask"), lang="de"),
+            Q("sudadera con capucha roja", AND(kind("hoodie"), at("color", "red")), kind("hoodie"), lang="es"),
+            Q("lampe de bureau", kind("desk_lamp"), kind("floor_lamp", "table_lamp"), lang="fr"),
+            Q("Schlafsack", kind("sleeping_bag"), lang="de"),
+            Q("Zelt für 4 Personen", AND(kind("tent"), at("capacity", "4-person")), kind("tent"), lang="de"),
+            Q("auriculares inalámbricos", AND(kind("headphones", "earbuds"), WIRELESS), kind("headphones", "earbuds"), lang="es"),
+            Q("robe noire", AND(kind("dress"), at("color", "black")), kind("dress"), lang="fr"),
             Q("sartén antiadherente", AND(kind("frying_pan"), contains("material", "nonstick")), kind("frying_pan"),
-              AND(kind("cookware_set"), contains("material", "nonstick"))),
-            Q("Rucksack wasserdicht", AND(kind("backpack"), WATERPROOF), kind("backpack")),
-            Q("bouilloire électrique", AND(kind("kettle"), at("type", "electric")), kind("kettle")),
+              AND(kind("cookware_set"), contains("material", "nonstick")), lang="es"),
+            Q("Rucksack wasserdicht", AND(kind("backpack"), WATERPROOF), kind("backpack"), lang="de"),
+            Q("bouilloire électrique", AND(kind("kettle"), at("type", "electric")), kind("kettle"), lang="fr"),
+            # Spanish
+            Q("chaqueta impermeable para la lluvia", kind("rain_jacket"), AND(JACKETS, WATERPROOF), JACKETS, lang="es"),
+            Q("zapatillas de montaña por menos de 100", AND(kind("trail_shoe"), under(100)), kind("trail_shoe"),
+              AND(kind("boot"), under(100)), lang="es"),
+            Q("cafetera por menos de 50", AND(COFFEE_MACHINES, under(50)), OR(COFFEE_MACHINES, kind("manual_coffee")), lang="es"),
+            Q("tienda de campaña para 2 personas", AND(kind("tent"), at("capacity", "2-person")), kind("tent"), lang="es"),
+            Q("termo de acero inoxidable", kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED), kind("travel_mug"), lang="es"),
+            Q("regalo para un niño de 6 años", AND(TOYS, attr_num("age", lambda a: a <= 6)), None, TOYS, lang="es"),
+            Q("algo para que el café no se enfríe en el trabajo", kind("travel_mug"), AND(kind("water_bottle", "vacuum_flask"), INSULATED),
+              kind("mug"), lang="es"),
+            Q("sofá cama gris", AND(kind("sofa_bed"), at("color", "grey", "charcoal")), kind("sofa_bed"), kind("sofa"), lang="es"),
+            Q("auriculares con cancelación de ruido de más de 200 dólares", AND(kind("headphones", "earbuds"), NOISE_CANCELLING, over(200)),
+              AND(kind("headphones", "earbuds"), NOISE_CANCELLING), kind("headphones", "earbuds"), lang="es"),
+            # French
+            Q("sac à dos pour randonnée", HIKING_PACK, kind("backpack"), lang="fr"),
+            Q("veste imperméable rouge", AND(JACKETS, WATERPROOF, at("color", "red")), AND(JACKETS, WATERPROOF),
+              AND(JACKETS, at("color", "red")), lang="fr"),
+            Q("poêle en fonte", AND(kind("frying_pan"), CAST_IRON), kind("frying_pan"), AND(kind("pot"), CAST_IRON), lang="fr"),
+            Q("écouteurs sans fil à moins de 80", AND(kind("earbuds"), WIRELESS, under(80)), AND(kind("earbuds"), WIRELESS),
+              AND(kind("headphones"), WIRELESS, under(80)), lang="fr"),
+            Q("cadeau pour un amateur de café", COFFEE_GIFT, None, COFFEE_GIFT_LOOSE, lang="fr"),
+            Q("lampe de chevet", kind("table_lamp"), kind("desk_lamp", "floor_lamp"), lang="fr"),
+            Q("sac de couchage en duvet plus de 200", AND(kind("sleeping_bag"), at("material", "down"), over(200)),
+              AND(kind("sleeping_bag"), at("material", "down")), kind("sleeping_bag"), lang="fr"),
+            Q("pour dormir au chaud en camping l'hiver", AND(kind("sleeping_bag"), attr_num("temperature_rating", lambda t: t <= -5)),
+              kind("sleeping_bag"), OR(kind("insulated_jacket"), AND(kind("tent"), at("season", "4-season"))), lang="fr"),
+            Q("t-shirt en lin", AND(kind("tee"), at("material", "linen")), kind("tee"), lang="fr"),
+            Q("bouteille isotherme moins de 30", AND(OR(kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED)), under(30)),
+              OR(kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED)), kind("water_bottle", "travel_mug"), lang="fr"),
+            # German
+            Q("Rucksack für Wanderungen", HIKING_PACK, kind("backpack"), lang="de"),
+            Q("Laufschuhe unter 100 €", AND(kind("running_shoe"), under(100)), kind("running_shoe"), AND(kind("trail_shoe"), under(100)), lang="de"),
+            Q("Regenjacke bis 100", AND(kind("rain_jacket"), at_most(100)), kind("rain_jacket"), lang="de"),
+            Q("Kopfhörer mit Geräuschunterdrückung", AND(kind("headphones"), NOISE_CANCELLING), AND(kind("earbuds"), NOISE_CANCELLING),
+              kind("headphones"), lang="de"),
+            Q("Geschenk für Kaffeeliebhaber", COFFEE_GIFT, None, COFFEE_GIFT_LOOSE, lang="de"),
+            Q("Wasserkocher aus Glas", AND(kind("kettle"), at("type", "electric"), at("material", "glass")),
+              AND(kind("kettle"), at("type", "electric")), kind("kettle"), lang="de"),
+            Q("Daunenjacke über 200", AND(kind("insulated_jacket"), at("material", "down"), over(200)),
+              AND(kind("insulated_jacket"), at("material", "down")), kind("insulated_jacket"), lang="de"),
+            Q("Espressomaschine mindestens 300 €", AND(kind("espresso"), at_least(300)), kind("espresso"), kind("drip_coffee"), lang="de"),
+            Q("damit mein Handy unterwegs nicht leer wird", kind("power_bank"), kind("wall_charger"), lang="de"),
+            Q("rote Trinkflasche", AND(kind("water_bottle"), at("color", "red")), kind("water_bottle"),
+              AND(kind("vacuum_flask"), at("color", "red")), lang="de"),
+            Q("Geldbörse aus Leder", AND(kind("wallet"), REAL_LEATHER), kind("wallet"), lang="de"),
+            # Portuguese (Brazil)
+            Q("tênis de corrida", kind("running_shoe"), kind("trail_shoe"), kind("casual_shoe"), lang="pt"),
+            Q("fone de ouvido sem fio", AND(kind("headphones", "earbuds"), WIRELESS), kind("headphones", "earbuds"), lang="pt"),
+            Q("mochila para trilha", HIKING_PACK, kind("backpack"), lang="pt"),
+            Q("jaqueta impermeável", AND(JACKETS, WATERPROOF), JACKETS, lang="pt"),
+            Q("tênis de corrida até 100", AND(kind("running_shoe"), at_most(100)), kind("running_shoe"),
+              AND(kind("trail_shoe"), at_most(100)), lang="pt"),
+            Q("garrafa térmica abaixo de 40", AND(OR(kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED)), under(40)),
+              OR(kind("vacuum_flask"), AND(kind("water_bottle"), INSULATED)), kind("travel_mug"), lang="pt"),
+            Q("cafeteira elétrica por menos de 50", AND(COFFEE_MACHINES, under(50)), COFFEE_MACHINES, kind("manual_coffee"), lang="pt"),
+            Q("barraca para 4 pessoas", AND(kind("tent"), at("capacity", "4-person")), kind("tent"), lang="pt"),
+            Q("cadeira de escritório mais de 300", AND(kind("office_chair"), over(300)), kind("office_chair"), lang="pt"),
+            Q("moletom com capuz vermelho", AND(kind("hoodie"), at("color", "red")), kind("hoodie"), lang="pt"),
+            Q("panela de ferro fundido", AND(kind("pot", "frying_pan"), CAST_IRON), kind("pot", "frying_pan"), kind("cookware_set"), lang="pt"),
+            Q("presente para quem ama café", COFFEE_GIFT, None, COFFEE_GIFT_LOOSE, lang="pt"),
+            Q("algo para manter a água gelada na academia", AND(kind("water_bottle"), INSULATED), kind("water_bottle"),
+              kind("vacuum_flask", "travel_mug"), lang="pt"),
+            Q("sofá de veludo verde", AND(kind("sofa", "sofa_bed"), at("material", "velvet"), at("color", "green")),
+              kind("sofa", "sofa_bed"), AND(kind("armchair"), at("material", "velvet")), lang="pt"),
+            Q("presente para criança de 8 anos", AND(TOYS, age_between(5, 8)), None, TOYS, lang="pt"),
+            Q("carregador portátil para celular", kind("power_bank"), kind("wall_charger"), lang="pt"),
         ],
     }
     out = []
-    for group, qs in groups.items():
-        for text, g3, g2, g1 in qs:
+    seen = Counter()  # queries so far per (kind, language), for the split
+    for qkind, qs in groups.items():
+        for text, lang, g3, g2, g1 in qs:
             rel = {}
             for p in products:
                 if not p["active"]:
@@ -1766,7 +1964,9 @@ def build_queries(products):
                 if g:
                     rel[p["external_id"]] = g
             rel = dict(sorted(rel.items(), key=lambda kv: (-kv[1], kv[0])))
-            out.append((group, {"query": text, "relevant": rel}))
+            seen[qkind, lang] += 1
+            split = "holdout" if seen[qkind, lang] % HOLDOUT_EVERY == 0 else "tune"
+            out.append({"query": text, "kind": qkind, "lang": lang, "split": split, "relevant": rel})
     return out
 
 
@@ -1822,7 +2022,7 @@ def main():
         json.dump([public(p) for p in products], f, indent=2, ensure_ascii=False)
         f.write("\n")
     with open(os.path.join(HERE, "dev-queries.jsonl"), "w", encoding="utf-8") as f:
-        for _, q in queries:
+        for q in queries:
             f.write(json.dumps(q, ensure_ascii=False) + "\n")
     with open(os.path.join(HERE, "sample-import.csv"), "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
@@ -1855,12 +2055,27 @@ def check(products, queries):
             assert v["sku"] not in skus
             skus.add(v["sku"])
         assert "{" not in p["title"] + p.get("description", ""), p["external_id"]
-    assert len(qlines) >= 60
+    assert qlines == queries
+    assert len(qlines) >= MIN_QUERIES, len(qlines)
+    assert len(set(q["query"] for q in qlines)) == len(qlines), "duplicate query text"
     for q in qlines:
-        assert set(q) == {"query", "relevant"}
+        assert list(q) == ["query", "kind", "lang", "split", "relevant"], list(q)
+        assert q["kind"] in KINDS and q["lang"] in LANGS and q["split"] in ("tune", "holdout"), q
+        assert (q["kind"] == "multilingual") == (q["lang"] != "en"), f"kind/lang mismatch for {q['query']!r}"
         assert all(i in byid for i in q["relevant"]), q["query"]
+        assert all(byid[i]["active"] for i in q["relevant"]), f"inactive product labelled for {q['query']!r}"
         assert all(g in (1, 2, 3) for g in q["relevant"].values())
         assert any(g == 3 for g in q["relevant"].values()), f"no grade-3 product for {q['query']!r}"
+    per_kind = Counter(q["kind"] for q in qlines)
+    per_lang = Counter(q["lang"] for q in qlines)
+    for k, n in MIN_PER_KIND.items():
+        assert per_kind[k] >= n, f"{k}: {per_kind[k]} queries, at least {n} wanted"
+    for lang, n in MIN_PER_LANG.items():
+        assert per_lang[lang] >= n, f"{lang}: {per_lang[lang]} queries, at least {n} wanted"
+    per_kind_lang = Counter((q["kind"], q["lang"]) for q in qlines)
+    for (k, lang), n in per_kind_lang.items():  # a third of each kind, and of each language within it, is held out
+        held = sum(q["split"] == "holdout" for q in qlines if q["kind"] == k and q["lang"] == lang)
+        assert held == n // HOLDOUT_EVERY, (k, lang, held, n)
     assert csv_data[0] == CSV_HEADER and len(csv_data) == 11
 
     n = len(catalog)
@@ -1873,9 +2088,16 @@ def check(products, queries):
     print("per category path:")
     for cat, c in sorted(Counter(p["category"] for p in catalog).items()):
         print(f"  {cat:40s} {c}")
-    print(f"queries: {len(qlines)}")
-    for group, c in Counter(g for g, _ in queries).items():
-        print(f"  {group:22s} {c}")
+    print(f"queries: {len(qlines)}  (tune {sum(q['split'] == 'tune' for q in qlines)}, "
+          f"holdout {sum(q['split'] == 'holdout' for q in qlines)})")
+    print("per kind:")
+    for k in KINDS:
+        held = sum(q["split"] == "holdout" for q in qlines if q["kind"] == k)
+        print(f"  {k:14s} {per_kind[k]:3d}  (holdout {held})")
+    print("per language:")
+    for lang in LANGS:
+        held = sum(q["split"] == "holdout" for q in qlines if q["lang"] == lang)
+        print(f"  {lang:14s} {per_lang[lang]:3d}  (holdout {held})")
     grades = Counter(g for q in qlines for g in q["relevant"].values())
     print(f"  labels: grade3={grades[3]} grade2={grades[2]} grade1={grades[1]}")
     print("samples:")

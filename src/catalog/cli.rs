@@ -166,7 +166,7 @@ fn print_report(r: &ImportReport, seconds: f64) {
 }
 
 fn search_for(pool: &PgPool, config: &LoadedConfig) -> anyhow::Result<PgCatalogSearch> {
-    let embedder = crate::embed::build(&config.settings, &config.secrets)?;
+    let embedder = crate::embed::build(&config.settings, &config.secrets, None)?;
     Ok(PgCatalogSearch::new(
         pool.clone(),
         embedder,
@@ -177,7 +177,10 @@ fn search_for(pool: &PgPool, config: &LoadedConfig) -> anyhow::Result<PgCatalogS
 
 /// Embeds every pending product with the configured model, with a progress line.
 async fn embed_pending(pool: &PgPool, config: &LoadedConfig) -> anyhow::Result<()> {
-    let Some(embedder) = crate::embed::build(&config.settings, &config.secrets)? else {
+    if config.settings.embeddings.provider == crate::config::EmbeddingProvider::E5 {
+        crate::embed::check_e5(&config.settings).await?;
+    }
+    let Some(embedder) = crate::embed::build(&config.settings, &config.secrets, None)? else {
         return Ok(());
     };
     store::products::ensure_vector_index(pool, embedder.key(), embedder.dimensions()).await?;
@@ -221,6 +224,31 @@ async fn check_merchant(pool: &PgPool, merchant: MerchantId) -> anyhow::Result<(
         .map_err(|_| anyhow::anyhow!("no merchant with id {merchant}"))
 }
 
+/// nDCG@10 per group of queries (kind, language, split), one column per mode.
+fn print_groups(reports: &[EvalReport]) {
+    let Some(first) = reports.first() else {
+        return;
+    };
+    if first.groups.is_empty() {
+        return;
+    }
+    print!("\nnDCG@10 by group      {:>7}", "queries");
+    for r in reports {
+        print!(" {:>8}", r.mode);
+    }
+    println!();
+    for g in &first.groups {
+        print!("{:<21} {:>7}", g.group, g.queries);
+        for r in reports {
+            match r.group(&g.group) {
+                Some(s) => print!(" {:>8.3}", s.ndcg_at_10),
+                None => print!(" {:>8}", "-"),
+            }
+        }
+        println!();
+    }
+}
+
 /// `agentpay eval …`.
 pub async fn eval(pool: &PgPool, config: &LoadedConfig, cmd: &EvalCommand) -> anyhow::Result<()> {
     match cmd {
@@ -260,6 +288,7 @@ pub async fn eval(pool: &PgPool, config: &LoadedConfig, cmd: &EvalCommand) -> an
                         r.mode, r.ndcg_at_10, r.recall_at_10, r.mrr
                     );
                 }
+                print_groups(&reports);
             }
             Ok(())
         }

@@ -16,6 +16,16 @@ pub const K: usize = 10;
 pub struct LabelledQuery {
     /// What a visitor typed.
     pub query: String,
+    /// The kind of query (`exact`, `descriptive`, `synonym`, `misspelling`, `attribute`,
+    /// `gift`, `multilingual`, …), for the per-kind table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Its language (`en`, `es`, `fr`, `de`, `pt`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// `tune` (ranking choices were made on it) or `holdout` (only checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
     /// Relevant products by external id, graded 0 (not relevant) to 3 (exactly what was asked).
     pub relevant: BTreeMap<String, u8>,
 }
@@ -45,6 +55,15 @@ pub fn parse_queries(text: &str) -> Result<Vec<LabelledQuery>, String> {
 pub struct QueryScore {
     /// The query.
     pub query: String,
+    /// Its kind, language and split, as labelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[allow(missing_docs)]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[allow(missing_docs)]
+    pub split: Option<String>,
     /// nDCG@10 with gains 2^grade - 1.
     pub ndcg: f64,
     /// Relevant (grade >= 1) found in the top 10 over min(10, relevant).
@@ -68,8 +87,76 @@ pub struct EvalReport {
     pub recall_at_10: f64,
     /// Mean reciprocal rank.
     pub mrr: f64,
+    /// The same means over groups of queries: `kind:<kind>`, `lang:<lang>`, `split:<split>`
+    /// and `non-english` (every language but `en`), in that order.
+    pub groups: Vec<GroupScore>,
     /// Per query.
     pub per_query: Vec<QueryScore>,
+}
+
+/// Mean scores over one group of queries.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupScore {
+    /// `kind:synonym`, `lang:es`, `split:holdout`, `non-english`.
+    pub group: String,
+    /// Queries in the group.
+    pub queries: usize,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean recall@10.
+    pub recall_at_10: f64,
+    /// Mean reciprocal rank.
+    pub mrr: f64,
+}
+
+impl EvalReport {
+    /// The group named `name`, if any query is in it.
+    pub fn group(&self, name: &str) -> Option<&GroupScore> {
+        self.groups.iter().find(|g| g.group == name)
+    }
+}
+
+/// Means over `scores`.
+fn group(name: String, scores: &[&QueryScore]) -> GroupScore {
+    let n = scores.len().max(1) as f64;
+    let mean = |f: fn(&QueryScore) -> f64| scores.iter().map(|s| f(s)).sum::<f64>() / n;
+    GroupScore {
+        group: name,
+        queries: scores.len(),
+        ndcg_at_10: mean(|s| s.ndcg),
+        recall_at_10: mean(|s| s.recall),
+        mrr: mean(|s| s.reciprocal_rank),
+    }
+}
+
+/// The per-group means of a scored set (groups with no query are left out).
+pub fn groups(per_query: &[QueryScore]) -> Vec<GroupScore> {
+    let mut out = Vec::new();
+    type Field = fn(&QueryScore) -> Option<&String>;
+    let fields: [(&str, Field); 3] = [
+        ("kind", |s| s.kind.as_ref()),
+        ("lang", |s| s.lang.as_ref()),
+        ("split", |s| s.split.as_ref()),
+    ];
+    for (prefix, field) in fields {
+        let mut by: BTreeMap<&String, Vec<&QueryScore>> = BTreeMap::new();
+        for s in per_query {
+            if let Some(v) = field(s) {
+                by.entry(v).or_default().push(s);
+            }
+        }
+        for (value, scores) in by {
+            out.push(group(format!("{prefix}:{value}"), &scores));
+        }
+    }
+    let foreign: Vec<&QueryScore> = per_query
+        .iter()
+        .filter(|s| s.lang.as_deref().is_some_and(|l| l != "en"))
+        .collect();
+    if !foreign.is_empty() {
+        out.push(group("non-english".into(), &foreign));
+    }
+    out
 }
 
 /// Scores one ranked list against its labels.
@@ -101,6 +188,9 @@ pub fn score(query: &LabelledQuery, ranked: &[String]) -> QueryScore {
     let first = top.iter().position(|id| grade(id) > 0);
     QueryScore {
         query: query.query.clone(),
+        kind: query.kind.clone(),
+        lang: query.lang.clone(),
+        split: query.split.clone(),
         ndcg: if idcg > 0.0 { dcg / idcg } else { 0.0 },
         recall: if relevant > 0 {
             found as f64 / relevant.min(K) as f64
@@ -143,6 +233,7 @@ pub async fn evaluate(
         ndcg_at_10: mean(|s| s.ndcg),
         recall_at_10: mean(|s| s.recall),
         mrr: mean(|s| s.reciprocal_rank),
+        groups: groups(&per_query),
         per_query,
     })
 }
@@ -155,6 +246,9 @@ mod tests {
     fn a_perfect_ranking_scores_one_and_a_miss_scores_zero() {
         let q = LabelledQuery {
             query: "q".into(),
+            kind: None,
+            lang: None,
+            split: None,
             relevant: [("a".to_string(), 3u8), ("b".to_string(), 1u8)].into(),
         };
         let s = score(&q, &["a".into(), "b".into(), "c".into()]);

@@ -6,7 +6,7 @@
 use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::store::products;
-use agentpay_actors::ports::Embedder;
+use agentpay_actors::ports::{EmbedKind, Embedder};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,7 +52,10 @@ pub async fn index_batch(
         return Ok(0);
     }
     let texts = pending.iter().map(|p| p.text.clone()).collect();
-    let vectors = embedder.embed(texts).await.map_err(|e| e.to_string())?;
+    let vectors = embedder
+        .embed(texts, EmbedKind::Passage)
+        .await
+        .map_err(|e| e.to_string())?;
     if vectors.len() != pending.len() {
         return Err(format!(
             "the embedder returned {} vectors for {} texts",

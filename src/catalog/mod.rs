@@ -10,4 +10,6 @@ pub mod indexer;
 pub mod json_stream;
 pub mod product;
 pub mod query;
+pub mod rank;
 pub mod search;
+pub mod spelling;

@@ -31,6 +31,11 @@ const MAX_WORDS: &[&[&str]] = &[
     &["unter"],
     &["bis"],
     &["höchstens"],
+    &["hasta"],
+    &["até"],
+    &["ate"],
+    &["abaixo", "de"],
+    &["por", "até"],
     &["<"],
     &["<="],
 ];
@@ -47,12 +52,14 @@ const MIN_WORDS: &[&[&str]] = &[
     &["über"],
     &["ueber"],
     &["mindestens"],
+    &["mais", "de"],
+    &["acima", "de"],
     &[">"],
     &[">="],
 ];
 const CURRENCY_WORDS: &[&str] = &[
     "dollars", "dollar", "usd", "bucks", "euros", "euro", "eur", "€", "$", "£", "pounds", "gbp",
-    "dólares", "dolares",
+    "dólares", "dolares", "reais", "r$",
 ];
 const RANGE_WORDS: &[&str] = &["between", "entre", "zwischen"];
 const AND_WORDS: &[&str] = &["and", "y", "et", "und", "to", "-"];
@@ -188,6 +195,22 @@ mod tests {
             ("Kopfhörer".into(), None, Some("30"))
         );
         assert_eq!(p("mug under 12.50"), ("mug".into(), None, Some("12.50")));
+        assert_eq!(
+            p("tênis de corrida até 100"),
+            ("tênis de corrida".into(), None, Some("100"))
+        );
+        assert_eq!(
+            p("garrafa térmica abaixo de 40"),
+            ("garrafa térmica".into(), None, Some("40"))
+        );
+        assert_eq!(
+            p("cadeira mais de 300 reais"),
+            ("cadeira".into(), Some("300"), None)
+        );
+        assert_eq!(
+            p("chaqueta hasta 80"),
+            ("chaqueta".into(), None, Some("80"))
+        );
     }
 
     #[test]

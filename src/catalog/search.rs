@@ -5,13 +5,15 @@
 
 use super::product::parse_decimal_price;
 use super::query;
+use super::rank;
+use super::spelling::Vocabularies;
 use crate::config::CatalogSettings;
 use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::store::products::{self, StoredProduct, VectorQuery};
 use agentpay_actors::ports::{
-    CatalogSearch, Embedder, PortFuture, ProductDetail, ProductHit, SearchError, SearchMode,
-    SearchQuery, VariantDetail,
+    CatalogSearch, EmbedKind, Embedder, PortFuture, ProductDetail, ProductHit, SearchError,
+    SearchMode, SearchQuery, VariantDetail,
 };
 use agentpay_actors::{Currency, MerchantId, Money};
 use sqlx::PgPool;
@@ -22,6 +24,11 @@ use uuid::Uuid;
 
 /// Most results one search returns.
 pub const MAX_LIMIT: usize = 100;
+/// Best fused candidates whose vectors feed the feedback stage.
+const FEEDBACK_DOCS: usize = 3;
+/// Candidates of the feedback stage, and its `hnsw.ef_search`.
+const FEEDBACK_CANDIDATES: i64 = 30;
+const FEEDBACK_EF_SEARCH: u32 = 80;
 /// Longest query text.
 pub const MAX_QUERY_CHARS: usize = 500;
 
@@ -34,7 +41,28 @@ pub struct PgCatalogSearch {
     ef_search: u32,
     rrf_k: f64,
     text_weight: f64,
+    translated_weight: f64,
+    attribute_boost: f64,
+    boost_depth: usize,
+    spelling: bool,
+    feedback_weight: f64,
+    vocabularies: Vocabularies,
     metrics: Option<Arc<Metrics>>,
+}
+
+/// Whether a query is one token that looks like a product id or SKU (`ELEC-HPH-0002`,
+/// `sku_1234`): letters or separators with digits, no spaces.
+fn looks_like_code(text: &str) -> bool {
+    text.len() >= 3
+        && text.len() <= 64
+        && !text.contains(char::is_whitespace)
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .any(|c| c.is_alphabetic() || c == '-' || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn unavailable(e: StoreError) -> SearchError {
@@ -85,6 +113,12 @@ impl PgCatalogSearch {
             ef_search: settings.hnsw_ef_search,
             rrf_k: f64::from(settings.rrf_k),
             text_weight: settings.text_weight,
+            translated_weight: settings.translated_weight,
+            attribute_boost: settings.attribute_boost,
+            boost_depth: settings.boost_depth,
+            spelling: settings.spelling,
+            feedback_weight: settings.feedback_weight,
+            vocabularies: Vocabularies::default(),
             metrics,
         }
     }
@@ -94,13 +128,13 @@ impl PgCatalogSearch {
         self.embedder.as_ref()
     }
 
-    /// The ranked product ids for a query (before details are read).
+    /// The ranked product ids for a query, with the rows already read for the best of them.
     async fn ranked(
         &self,
         merchant: MerchantId,
         q: &SearchQuery,
         currency: Currency,
-    ) -> Result<(Vec<(Uuid, f64)>, agentpay_actors::ports::SearchFilters), SearchError> {
+    ) -> Result<Ranked, SearchError> {
         let parsed = query::parse(&q.text);
         let mut filters = q.filters.clone();
         let bound = |s: &Option<String>| -> Result<Option<i64>, SearchError> {
@@ -114,10 +148,24 @@ impl PgCatalogSearch {
         if filters.max_price.is_none() {
             filters.max_price = bound(&parsed.max).ok().flatten();
         }
-        let text = parsed.text;
+        let plan = rank::plan(&parsed.text);
         let limit = self.candidates.max(q.limit) as i64;
-        let want_vector = q.mode != SearchMode::Text && !text.trim().is_empty();
-        let want_text = q.mode != SearchMode::Vector && !any_word(&text).is_empty();
+        let mut text_words = plan.text_words.clone();
+        if self.spelling
+            && q.mode != SearchMode::Vector
+            && !text_words.is_empty()
+            && let Some(vocab) = self.vocabularies.get(&self.pool, merchant).await
+        {
+            let fixed: Vec<String> = text_words
+                .iter()
+                .filter_map(|w| vocab.correct(w).map(str::to_string))
+                .collect();
+            text_words.extend(fixed);
+        }
+        let text_query = any_word(&text_words.join(" "));
+        let code = looks_like_code(parsed.text.trim()).then(|| parsed.text.trim().to_string());
+        let want_vector = q.mode != SearchMode::Text && !plan.vector_texts.is_empty();
+        let want_text = q.mode != SearchMode::Vector && !text_query.is_empty();
         if want_vector && self.embedder.is_none() && q.mode == SearchMode::Vector {
             return Err(SearchError::Invalid(
                 "vector search needs an embedding model (embeddings.provider is none)".into(),
@@ -125,29 +173,55 @@ impl PgCatalogSearch {
         }
         let vector_stage = async {
             let Some(embedder) = self.embedder.as_ref().filter(|_| want_vector) else {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), None));
             };
-            let query = VectorQuery {
-                model: embedder.key(),
-                vector: embed_query(embedder.as_ref(), &text).await?,
-                limit,
-                ef_search: self.ef_search,
-                exact: false,
+            let vectors = match embed_queries(embedder.as_ref(), &plan.vector_texts).await {
+                Ok(v) => v,
+                // Hybrid search still answers by words when the model is down.
+                Err(e) if q.mode == SearchMode::Hybrid => {
+                    tracing::warn!(error = %e, "query embedding failed; searching by words only");
+                    if let Some(m) = &self.metrics {
+                        m.catalog_search_degraded_total.inc();
+                    }
+                    return Ok((Vec::new(), None));
+                }
+                Err(e) => return Err(e),
             };
-            products::vector_candidates(&self.pool, merchant, query, &filters)
+            let typed = vectors.first().cloned();
+            let searches = vectors.into_iter().map(|vector| {
+                let query = VectorQuery {
+                    model: embedder.key(),
+                    vector,
+                    limit,
+                    ef_search: self.ef_search,
+                    exact: false,
+                };
+                products::vector_candidates(&self.pool, merchant, query, &filters)
+            });
+            let lists = futures_util::future::try_join_all(searches)
                 .await
-                .map_err(unavailable)
+                .map_err(unavailable)?;
+            Ok((lists, typed))
         };
         let text_stage = async {
             if !want_text {
                 return Ok(Vec::new());
             }
-            products::text_candidates(&self.pool, merchant, &any_word(&text), &filters, limit)
+            products::text_candidates(&self.pool, merchant, &text_query, &filters, limit)
                 .await
                 .map_err(unavailable)
         };
-        let (vector_ids, text_ids) = tokio::try_join!(vector_stage, text_stage)?;
-        let fused = if !want_vector && !want_text {
+        let code_stage = async {
+            match &code {
+                Some(code) => products::by_code(&self.pool, merchant, code)
+                    .await
+                    .map_err(unavailable),
+                None => Ok(Vec::new()),
+            }
+        };
+        let ((vector_lists, typed_vector), text_ids, code_ids) =
+            tokio::try_join!(vector_stage, text_stage, code_stage)?;
+        if !want_vector && !want_text {
             // Nothing to rank by (the query was only a price): the cheapest matches first.
             let rows = products::list(&self.pool, merchant, &filters, Some(true), None, limit)
                 .await
@@ -157,14 +231,117 @@ impl PgCatalogSearch {
                 .map(|p| (p.product.price_minor, p.id))
                 .collect();
             rows.sort();
-            rows.into_iter().map(|(_, id)| (id, 0.0)).collect()
-        } else {
-            fuse(
-                &[(vector_ids, 1.0), (text_ids, self.text_weight)],
-                self.rrf_k,
-            )
+            return Ok(Ranked {
+                ids: rows.into_iter().map(|(_, id)| (id, 0.0)).collect(),
+                rows: HashMap::new(),
+            });
+        }
+        // A product whose id or SKU is the query comes first, whatever the other stages say.
+        let mut lists: Vec<(Vec<Uuid>, f64)> = vec![(code_ids, 1000.0)];
+        for (i, ids) in vector_lists.into_iter().enumerate() {
+            lists.push((ids, if i == 0 { 1.0 } else { self.translated_weight }));
+        }
+        lists.push((text_ids, self.text_weight));
+        let mut fused = fuse(&lists, self.rrf_k);
+        if let (Some(vector), Some(embedder)) = (typed_vector, self.embedder.as_ref())
+            && self.feedback_weight > 0.0
+            && q.mode == SearchMode::Hybrid
+        {
+            let feedback = self
+                .feedback(merchant, embedder.key(), vector, &fused, limit, &filters)
+                .await?;
+            lists.push((feedback, self.feedback_weight));
+            fused = fuse(&lists, self.rrf_k);
+        }
+        self.boost(merchant, &plan, fused, q.limit).await
+    }
+
+    /// Pseudo-relevance feedback: the nearest products to the query's vector moved towards
+    /// the vectors of the best fused candidates (the stages agreeing on them says what the
+    /// visitor meant better than the words alone).
+    async fn feedback(
+        &self,
+        merchant: MerchantId,
+        model: &str,
+        mut vector: Vec<f32>,
+        fused: &[(Uuid, f64)],
+        limit: i64,
+        filters: &agentpay_actors::ports::SearchFilters,
+    ) -> Result<Vec<Uuid>, SearchError> {
+        let best: Vec<Uuid> = fused
+            .iter()
+            .take(FEEDBACK_DOCS)
+            .map(|(id, _)| *id)
+            .collect();
+        let stored = products::embeddings_of(&self.pool, merchant, model, &best)
+            .await
+            .map_err(unavailable)?;
+        if stored.is_empty() {
+            return Ok(Vec::new());
+        }
+        let share = 1.0 / stored.len() as f32;
+        for v in &stored {
+            for (q, d) in vector.iter_mut().zip(v) {
+                *q += d * share;
+            }
+        }
+        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        vector.iter_mut().for_each(|x| *x /= norm);
+        // A short list is enough to lift products like the best ones into the top results.
+        let query = VectorQuery {
+            model,
+            vector,
+            limit: limit.min(FEEDBACK_CANDIDATES),
+            ef_search: self.ef_search.min(FEEDBACK_EF_SEARCH),
+            exact: false,
         };
-        Ok((fused, filters))
+        products::vector_candidates(&self.pool, merchant, query, filters)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Moves products whose attributes match what the query asks for up among the best
+    /// candidates (entity boosts); reads their rows, which the caller reuses.
+    async fn boost(
+        &self,
+        merchant: MerchantId,
+        plan: &rank::QueryPlan,
+        fused: Vec<(Uuid, f64)>,
+        limit: usize,
+    ) -> Result<Ranked, SearchError> {
+        // Without a boost only the rows the caller returns are read.
+        let depth = if self.attribute_boost > 0.0 && !plan.wanted.is_empty() {
+            self.boost_depth.max(limit)
+        } else {
+            limit
+        }
+        .min(fused.len());
+        let ids: Vec<Uuid> = fused.iter().take(depth).map(|(id, _)| *id).collect();
+        let rows: HashMap<Uuid, StoredProduct> = products::by_ids(&self.pool, merchant, &ids)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        if self.attribute_boost <= 0.0 || plan.wanted.is_empty() {
+            return Ok(Ranked { ids: fused, rows });
+        }
+        // Fused scores are relative: a boost is a share of the best one.
+        let top = fused.first().map(|(_, s)| *s).unwrap_or(0.0);
+        let mut head: Vec<(Uuid, f64)> = fused[..depth]
+            .iter()
+            .map(|(id, score)| {
+                let n = rows.get(id).map_or(0, |p| {
+                    let attrs = std::iter::once(&p.product.attributes)
+                        .chain(p.product.variants.iter().map(|v| &v.attributes));
+                    rank::matches(plan, &rank::attribute_words(attrs))
+                });
+                (*id, score + top * self.attribute_boost * n as f64)
+            })
+            .collect();
+        head.sort_by(|a, b| b.1.total_cmp(&a.1));
+        head.extend_from_slice(&fused[depth..]);
+        Ok(Ranked { ids: head, rows })
     }
 
     /// Searches `merchant`'s catalog.
@@ -183,15 +360,22 @@ impl PgCatalogSearch {
             .await
             .map_err(unavailable)?;
         let limit = q.limit.clamp(1, MAX_LIMIT);
-        let (ranked, _) = self.ranked(merchant, &q, currency).await?;
-        let top: Vec<(Uuid, f64)> = ranked.into_iter().take(limit).collect();
-        let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
-        let mut rows: HashMap<Uuid, StoredProduct> = products::by_ids(&self.pool, merchant, &ids)
-            .await
-            .map_err(unavailable)?
-            .into_iter()
-            .map(|p| (p.id, p))
+        let Ranked { ids, mut rows } = self.ranked(merchant, &q, currency).await?;
+        let top: Vec<(Uuid, f64)> = ids.into_iter().take(limit).collect();
+        let missing: Vec<Uuid> = top
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !rows.contains_key(id))
             .collect();
+        if !missing.is_empty() {
+            rows.extend(
+                products::by_ids(&self.pool, merchant, &missing)
+                    .await
+                    .map_err(unavailable)?
+                    .into_iter()
+                    .map(|p| (p.id, p)),
+            );
+        }
         let hits = top
             .into_iter()
             .filter_map(|(id, score)| rows.remove(&id).map(|p| hit(p, score)))
@@ -236,12 +420,33 @@ impl PgCatalogSearch {
 
 /// The vector of a query text.
 async fn embed_query(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>, SearchError> {
-    embedder
-        .embed(vec![text.to_string()])
-        .await
-        .map_err(|e| SearchError::Unavailable(e.to_string()))?
+    embed_queries(embedder, &[text.to_string()])
+        .await?
         .pop()
         .ok_or_else(|| SearchError::Unavailable("the embedder returned no vector".into()))
+}
+
+/// The vectors of query texts, in one call (the model runs them side by side).
+async fn embed_queries(
+    embedder: &dyn Embedder,
+    texts: &[String],
+) -> Result<Vec<Vec<f32>>, SearchError> {
+    let vectors = embedder
+        .embed(texts.to_vec(), EmbedKind::Query)
+        .await
+        .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+    if vectors.len() != texts.len() {
+        return Err(SearchError::Unavailable(
+            "the embedder returned the wrong number of vectors".into(),
+        ));
+    }
+    Ok(vectors)
+}
+
+/// A ranking: ids with fused scores, best first, and the rows read for the best of them.
+struct Ranked {
+    ids: Vec<(Uuid, f64)>,
+    rows: HashMap<Uuid, StoredProduct>,
 }
 
 /// The label of a mode in metrics and reports.

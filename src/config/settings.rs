@@ -50,12 +50,17 @@ pub struct DemoSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingSettings {
-    /// `local` (all-MiniLM-L6-v2 with candle), `openai`, or `none` (full-text search only).
+    /// `e5` (multilingual-e5-small behind scripts/embedder.sh), `local` (all-MiniLM-L6-v2
+    /// with candle), `openai`, or `none` (full-text search only).
     pub provider: EmbeddingProvider,
     /// Products embedded per call.
     pub batch_size: usize,
     /// Milliseconds between two looks for products to embed when there was nothing to do.
     pub index_interval_ms: u64,
+    /// Query vectors kept in memory (least recently used dropped first); 0 turns the cache off.
+    pub query_cache_entries: usize,
+    /// `[embeddings.e5]`
+    pub e5: E5EmbeddingSettings,
     /// `[embeddings.local]`
     pub local: LocalEmbeddingSettings,
     /// `[embeddings.openai]`
@@ -66,12 +71,27 @@ pub struct EmbeddingSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmbeddingProvider {
-    /// all-MiniLM-L6-v2 on the CPU (scripts/models.sh fetch).
+    /// multilingual-e5-small (4-bit) behind the local OpenAI-compatible server that
+    /// `scripts/embedder.sh start` runs: the default; queries in any of ~100 languages.
+    E5,
+    /// all-MiniLM-L6-v2 on the CPU (scripts/models.sh fetch); English only.
     Local,
     /// OpenAI embeddings (`OPENAI_API_KEY`).
     Openai,
     /// No vectors: search is full-text only.
     None,
+}
+
+/// `[embeddings.e5]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct E5EmbeddingSettings {
+    /// The embeddings server's base URL (`scripts/embedder.sh url`).
+    pub base_url: String,
+    /// The model name it serves; also the key its vectors are stored under.
+    pub model: String,
+    /// Milliseconds allowed per request (a batch of passages takes seconds on two cores).
+    pub timeout_ms: u64,
 }
 
 /// `[embeddings.local]`
@@ -117,6 +137,19 @@ pub struct CatalogSettings {
     pub rrf_k: u32,
     /// The full-text stage's weight in the fusion (the vector stage's is 1).
     pub text_weight: f64,
+    /// For a query in another language than English: the weight of the vector list of its
+    /// English words (the query as typed has weight 1).
+    pub translated_weight: f64,
+    /// Entity boost: each attribute of a candidate that names what the query asks for (a
+    /// colour, a material, "waterproof") adds this share of the best fused score.
+    pub attribute_boost: f64,
+    /// The fused candidates the boost reorders.
+    pub boost_depth: usize,
+    /// Correct query words the catalog does not use to its closest words (full-text stage).
+    pub spelling: bool,
+    /// Pseudo-relevance feedback: the weight of a vector list searched again with the query's
+    /// vector moved towards the best fused candidates' (0: off).
+    pub feedback_weight: f64,
     /// Seconds a product's price and stock stay in the pricing cache (writes on this node drop
     /// them at once; other nodes see a write at most this late).
     pub price_cache_ttl_secs: u64,

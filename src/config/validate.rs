@@ -164,6 +164,14 @@ impl Settings {
         if e.local.threads == 0 || e.local.threads > 64 {
             bail!("configuration key `embeddings.local.threads` must be between 1 and 64");
         }
+        if e.query_cache_entries > 1_000_000 {
+            bail!("configuration key `embeddings.query_cache_entries` must be at most 1000000");
+        }
+        if e.e5.timeout_ms == 0 || e.e5.model.trim().is_empty() {
+            bail!(
+                "configuration keys `embeddings.e5.timeout_ms` and `embeddings.e5.model` must be set"
+            );
+        }
         if e.index_interval_ms == 0 {
             bail!("configuration key `embeddings.index_interval_ms` must be positive");
         }
@@ -182,6 +190,23 @@ impl Settings {
         }
         if !(cat.text_weight.is_finite() && (0.0..=10.0).contains(&cat.text_weight)) {
             bail!("configuration key `catalog.text_weight` must be between 0 and 10");
+        }
+        let weight = |w: f64| w.is_finite() && (0.0..=10.0).contains(&w);
+        if ![
+            cat.translated_weight,
+            cat.attribute_boost,
+            cat.feedback_weight,
+        ]
+        .into_iter()
+        .all(weight)
+        {
+            bail!(
+                "configuration keys `catalog.translated_weight`, `catalog.attribute_boost` and \
+                 `catalog.feedback_weight` must be between 0 and 10"
+            );
+        }
+        if cat.boost_depth == 0 || cat.boost_depth > 1000 {
+            bail!("configuration key `catalog.boost_depth` must be between 1 and 1000");
         }
         if cat.hnsw_ef_search == 0 || cat.hnsw_ef_search > 1000 {
             bail!("configuration key `catalog.hnsw_ef_search` must be between 1 and 1000");

@@ -5,7 +5,7 @@
 //! attention mask, mask-weighted mean pooling, L2 normalisation; a test reproduces the
 //! package's reference vectors.
 
-use agentpay_actors::ports::{EmbedError, Embedder, PortFuture};
+use agentpay_actors::ports::{EmbedError, EmbedKind, Embedder, PortFuture};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
@@ -183,7 +183,12 @@ impl Embedder for LocalEmbedder {
         DIMENSIONS
     }
 
-    fn embed(&self, texts: Vec<String>) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
+    /// A symmetric model: queries and passages are encoded alike.
+    fn embed(
+        &self,
+        texts: Vec<String>,
+        _kind: EmbedKind,
+    ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
         let this = self.clone();
         Box::pin(async move {
             let _permit = this

@@ -1,20 +1,28 @@
 //! OpenAI embeddings (`POST {base}/v1/embeddings`), for example `text-embedding-3-small` shortened
-//! with `dimensions`. Any OpenAI-compatible server that serves `/v1/embeddings` works too.
+//! with `dimensions`. Any OpenAI-compatible server that serves `/v1/embeddings` works too; the
+//! local multilingual-e5-small server (`scripts/embedder.sh`) is one, told with `input_type`
+//! whether a text is a query or a passage.
 
-use agentpay_actors::ports::{EmbedError, Embedder, PortFuture};
+use agentpay_actors::ports::{EmbedError, EmbedKind, Embedder, PortFuture};
 use serde::Deserialize;
 use std::time::Duration;
+
+/// multilingual-e5-small's vector length.
+pub const E5_DIMENSIONS: usize = 384;
 
 /// An OpenAI embeddings client.
 #[derive(Clone)]
 pub struct OpenAiEmbedder {
     client: reqwest::Client,
     url: String,
-    api_key: String,
+    /// None for a local server that needs none.
+    api_key: Option<String>,
     model: String,
     dimensions: usize,
     key: String,
     timeout: Duration,
+    /// A retrieval model's server (e5): sends `input_type` and no `dimensions`.
+    asymmetric: bool,
 }
 
 impl std::fmt::Debug for OpenAiEmbedder {
@@ -52,31 +60,63 @@ impl OpenAiEmbedder {
         Self {
             client,
             url: format!("{}/v1/embeddings", base_url.trim_end_matches('/')),
-            api_key,
+            api_key: Some(api_key),
             model,
             dimensions,
             key,
             timeout,
+            asymmetric: false,
         }
     }
 
-    async fn call(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// A client for the local multilingual-e5-small server (`scripts/embedder.sh`): no key,
+    /// 384 dimensions, `input_type` "query" or "passage" on every request; its vectors are
+    /// stored under the model's name.
+    pub fn e5(client: reqwest::Client, base_url: &str, model: String, timeout: Duration) -> Self {
+        Self {
+            client,
+            url: format!("{}/v1/embeddings", base_url.trim_end_matches('/')),
+            api_key: None,
+            key: model.clone(),
+            model,
+            dimensions: E5_DIMENSIONS,
+            timeout,
+            asymmetric: true,
+        }
+    }
+
+    async fn call(&self, texts: Vec<String>, kind: EmbedKind) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let wanted = texts.len();
-        let body = serde_json::json!({
-            "model": self.model,
-            "input": texts,
-            "dimensions": self.dimensions,
-            "encoding_format": "float",
-        });
-        let request = self
+        let body = if self.asymmetric {
+            let input_type = match kind {
+                EmbedKind::Query => "query",
+                EmbedKind::Passage => "passage",
+            };
+            serde_json::json!({
+                "model": self.model,
+                "input": texts,
+                "input_type": input_type,
+                "encoding_format": "float",
+            })
+        } else {
+            serde_json::json!({
+                "model": self.model,
+                "input": texts,
+                "dimensions": self.dimensions,
+                "encoding_format": "float",
+            })
+        };
+        let mut request = self
             .client
             .post(&self.url)
-            .bearer_auth(&self.api_key)
             .timeout(self.timeout)
             .json(&body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
         let response = request.send().await.map_err(|e| EmbedError::Provider {
             message: if e.is_timeout() {
                 "the embeddings request timed out".into()
@@ -121,10 +161,14 @@ impl OpenAiEmbedder {
         if let Some(bad) = items.iter().find(|i| i.embedding.len() != self.dimensions) {
             return Err(EmbedError::Provider {
                 message: format!(
-                    "the embeddings provider returned {} dimensions, configured {} \
-                     (embeddings.openai.dimensions)",
+                    "the embeddings provider returned {} dimensions, expected {} ({})",
                     bad.embedding.len(),
-                    self.dimensions
+                    self.dimensions,
+                    if self.asymmetric {
+                        "is embeddings.e5.base_url a multilingual-e5-small server?"
+                    } else {
+                        "embeddings.openai.dimensions"
+                    }
                 ),
                 retryable: false,
             });
@@ -142,8 +186,12 @@ impl Embedder for OpenAiEmbedder {
         self.dimensions
     }
 
-    fn embed(&self, texts: Vec<String>) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
+    fn embed(
+        &self,
+        texts: Vec<String>,
+        kind: EmbedKind,
+    ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
         let this = self.clone();
-        Box::pin(async move { this.call(texts).await })
+        Box::pin(async move { this.call(texts, kind).await })
     }
 }

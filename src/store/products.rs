@@ -619,6 +619,75 @@ pub async fn text_candidates(
     Ok(q.build_query_scalar::<Uuid>().fetch_all(pool).await?)
 }
 
+/// The stored vectors of `merchant`'s products `ids` for `model` (those that have one).
+pub async fn embeddings_of(
+    pool: &PgPool,
+    merchant: MerchantId,
+    model: &str,
+    ids: &[Uuid],
+) -> Result<Vec<Vec<f32>>, StoreError> {
+    let rows: Vec<Vector> = sqlx::query_scalar(
+        "SELECT embedding FROM product_embeddings \
+         WHERE merchant_id = $1 AND model = $2 AND product_id = ANY($3)",
+    )
+    .bind(merchant.0)
+    .bind(model)
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Vec::from).collect())
+}
+
+/// The words of `merchant`'s active products (titles, brands, categories, tags, attribute
+/// values; lower case, unstemmed) and how many products use each: the spelling stage's
+/// vocabulary.
+pub async fn vocabulary(
+    pool: &PgPool,
+    merchant: MerchantId,
+) -> Result<Vec<(String, u32)>, StoreError> {
+    let rows: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT word, ndoc FROM ts_stat(format(\
+           'SELECT to_tsvector(''simple'', title || '' '' || keywords) FROM products \
+            WHERE merchant_id = %L AND active', $1::text))",
+    )
+    .bind(merchant.0.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(w, n)| (w, u32::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+/// The active product whose external id is `id` (as typed, or in upper case), else those with
+/// a variant of that SKU: an id or SKU typed into search finds its product first.
+pub async fn by_code(
+    pool: &PgPool,
+    merchant: MerchantId,
+    id: &str,
+) -> Result<Vec<Uuid>, StoreError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM products WHERE merchant_id = $1 AND active \
+           AND external_id IN ($2, upper($2)) LIMIT 5",
+    )
+    .bind(merchant.0)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    if !ids.is_empty() {
+        return Ok(ids);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM products WHERE merchant_id = $1 AND active \
+           AND (variants @> jsonb_build_array(jsonb_build_object('sku', $2::text)) \
+             OR variants @> jsonb_build_array(jsonb_build_object('sku', upper($2)))) LIMIT 5",
+    )
+    .bind(merchant.0)
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// `merchant`'s products with these ids (in no particular order).
 pub async fn by_ids(
     pool: &PgPool,

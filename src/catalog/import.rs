@@ -198,10 +198,11 @@ impl Decoder {
             }
             State::Json { splitter, .. } => {
                 let mut items = Vec::new();
-                splitter
-                    .feed(chunk, &mut items)
-                    .map_err(|e| ImportError::Malformed(format!("the JSON is malformed: {e}")))?;
-                self.json_items(items, out)
+                let split = splitter.feed(chunk, &mut items);
+                // The values completed before a syntax error are rows like any others, so the
+                // rows read before the error do not depend on how the input was chunked.
+                self.json_items(items, out)?;
+                split.map_err(|e| ImportError::Malformed(format!("the JSON is malformed: {e}")))
             }
         }
     }
@@ -223,10 +224,11 @@ impl Decoder {
             }
             State::Json { splitter, .. } => {
                 let mut items = Vec::new();
-                splitter
-                    .finish(&mut items)
-                    .map_err(|e| ImportError::Malformed(format!("the JSON is malformed: {e}")))?;
-                self.json_items(items, out)
+                let split = splitter.finish(&mut items);
+                // The values completed before a syntax error are rows like any others, so the
+                // rows read before the error do not depend on how the input was chunked.
+                self.json_items(items, out)?;
+                split.map_err(|e| ImportError::Malformed(format!("the JSON is malformed: {e}")))
             }
         }
     }

@@ -20,6 +20,7 @@ mod conversations;
 mod cors;
 mod demo;
 mod errors;
+mod fuzz;
 mod health_and_metrics;
 mod limits;
 mod llm;

@@ -197,6 +197,18 @@ impl Application {
             },
         });
         hooks.attach(&state);
+        if settings.privacy.retention_days > 0 {
+            let pool = state.pool.clone();
+            let days = settings.privacy.retention_days;
+            let every = std::time::Duration::from_secs(settings.privacy.sweep_interval_secs);
+            actix_web::rt::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    sweep_inactive(&pool, days).await;
+                }
+            });
+        }
         if settings.payments.provider == crate::config::PaymentProvider::Simulated {
             // The simulated provider's pages expire on time (Stripe sends its own events).
             let sweeper = state.clone();
@@ -218,6 +230,17 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(body_limit.clone())
+                // Every response: no MIME sniffing, no referrer, never framed. Pages set their
+                // own Content-Security-Policy (the demo store, the payment page).
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("x-content-type-options", "nosniff"))
+                        .add(("referrer-policy", "no-referrer"))
+                        .add(("x-frame-options", "DENY")),
+                )
+                .wrap(actix_web::middleware::from_fn(
+                    middleware::refuse_nul_in_query,
+                ))
                 .wrap(actix_web::middleware::from_fn(middleware::shed))
                 .wrap(actix_web::middleware::from_fn(middleware::cors))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
@@ -310,5 +333,28 @@ async fn shutdown_signal() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "ctrl-c"
+    }
+}
+
+/// Deletes the conversations inactive for longer than `days` (`privacy.retention_days`), a
+/// thousand at a time so no statement holds many locks.
+async fn sweep_inactive(pool: &sqlx::PgPool, days: u32) {
+    let mut total = 0;
+    loop {
+        match crate::store::privacy::erase_inactive(pool, days, 1000).await {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => {
+                tracing::warn!(error = %e, "the retention sweep failed; retrying at the next one");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            conversations = total,
+            days,
+            "retention sweep deleted inactive conversations"
+        );
     }
 }

@@ -34,6 +34,19 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// `[demo]`
     pub demo: DemoSettings,
+    /// `[privacy]`
+    pub privacy: PrivacySettings,
+}
+
+/// `[privacy]`: how long visitors' conversations are kept (docs/security.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Conversations with no activity for this many days are deleted with their messages,
+    /// cart and handoff requests (orders stay, without the link); 0 keeps them for ever.
+    pub retention_days: u32,
+    /// Seconds between two retention sweeps.
+    pub sweep_interval_secs: u64,
 }
 
 /// `[demo]`: the offline demo store at `/demo`.

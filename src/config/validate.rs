@@ -26,6 +26,9 @@ impl Settings {
                 "configuration key `demo.publishable_key` must start with pk_ and be 16-100 characters"
             );
         }
+        if self.privacy.sweep_interval_secs == 0 {
+            bail!("configuration key `privacy.sweep_interval_secs` must be at least 1");
+        }
         let st = &self.payments.stripe;
         if st.platform_fee_bps > 5000 {
             bail!("configuration key `payments.stripe.platform_fee_bps` must be at most 5000");

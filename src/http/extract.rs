@@ -19,8 +19,20 @@ use serde::de::DeserializeOwned;
 pub struct BodyLimit(pub usize);
 
 /// A JSON request body, deserialized with field-precise errors.
+///
+/// Extracting it never fails: its error waits in [`ApiJson::into_inner`], which handlers call
+/// after authenticating. Actix polls a handler's extractors together, and a body read in full
+/// before the credential's database lookup returns would otherwise answer an unauthenticated
+/// caller with a body error (a 422 describing the fields) instead of 401.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub struct ApiJson<T>(Result<T, ApiError>);
+
+impl<T> ApiJson<T> {
+    /// The body, or why it was refused (400, 413, 415 or 422).
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
@@ -51,7 +63,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
-        Box::pin(async move {
+        let read = async move {
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
                     "the request body must be JSON: send Content-Type: application/json".into(),
@@ -73,8 +85,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(ApiJson)
-        })
+            parse_json(&body)
+        };
+        Box::pin(async move { Ok(ApiJson(read.await)) })
     }
 }
 
@@ -85,6 +98,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "malformed_json",
             "the request body is empty; expected a JSON object",
         ));
+    }
+    if has_escaped_nul(body) {
+        return Err(ApiError::Unprocessable {
+            message: "text in the body must not contain the NUL character (\\u0000)".into(),
+            field: String::new(),
+        });
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -110,6 +129,23 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// Whether the JSON text has a `\u0000` escape (a raw NUL byte is already invalid JSON):
+/// Postgres text cannot hold NUL, and no field of ours needs one.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    let mut backslashes = 0;
+    for (i, &b) in body.iter().enumerate() {
+        if b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if b == b'u' && backslashes % 2 == 1 && body.get(i + 1..i + 5) == Some(b"0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
 }
 
 /// `missing field `name`` at the root reads better with the field named as the path.
@@ -139,6 +175,17 @@ mod tests {
 
     fn err(body: &str) -> ApiError {
         parse_json::<Body>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn an_escaped_nul_is_refused_but_an_escaped_backslash_before_u0000_is_text() {
+        assert_eq!(
+            err(r#"{"name": "a\u0000b", "origins": []}"#).code(),
+            "invalid_field"
+        );
+        assert!(has_escaped_nul(br#""\\\u0000""#));
+        assert!(!has_escaped_nul(br#""\\u0000""#));
+        assert!(!has_escaped_nul(br#""\u0001 u0000""#));
     }
 
     #[test]

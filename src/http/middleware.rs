@@ -94,6 +94,25 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A query string with an encoded NUL (`%00`) is refused with 400 `invalid_query` before any
+/// handler sees it: Postgres text cannot hold NUL, and no parameter of ours needs one.
+pub async fn refuse_nul_in_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let query = req.query_string().as_bytes();
+    if query.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        let error = ApiError::bad_request(
+            "invalid_query",
+            "the query string must not contain the NUL character (%00)",
+        );
+        return Ok(req.error_response(error).map_into_boxed_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
 /// Load shedding: past `server.max_inflight_requests` API requests in flight, a new one gets
 /// 503 `overloaded` with `Retry-After` before it does any work (no database connection, no
 /// queueing). Under overload the server keeps serving what it can at its normal latency instead

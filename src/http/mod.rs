@@ -105,6 +105,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v1/conversations/{conversation_id}")
             .get(routes::conversations::get_conversation)
+            .delete(routes::conversations::delete_conversation)
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/conversations/{conversation_id}/export")
+            .get(routes::conversations::export_conversation)
             .default_service(web::to(method_not_allowed)),
     )
     .service(

@@ -105,6 +105,12 @@ pub fn validate_user_message(
             ),
         ));
     }
+    if text.contains('\0') {
+        return Err(FrameError::new(
+            "invalid_message",
+            "text must not contain the NUL character",
+        ));
+    }
     if text.trim().is_empty() {
         return Err(FrameError::new("empty_message", "text must not be empty"));
     }
@@ -158,6 +164,13 @@ fn validate_cart_fields(
     let bad = |m: String| FrameError::new("invalid_message", format!("{kind}: {m}"));
     if external_id.trim().is_empty() || external_id.len() > 200 {
         return Err(bad("external_id must be 1 to 200 bytes".into()));
+    }
+    let texts_of = texts.iter().filter_map(|(_, v)| v.as_deref());
+    if std::iter::once(external_id)
+        .chain(texts_of)
+        .any(|t| t.chars().any(char::is_control))
+    {
+        return Err(bad("fields must not contain control characters".into()));
     }
     for (name, value) in texts {
         if value

@@ -12,6 +12,7 @@ pub mod merchants;
 pub mod migrations;
 pub mod orders;
 pub mod payment_accounts;
+pub mod privacy;
 pub mod products;
 pub mod usage;
 

@@ -12,6 +12,7 @@ mod helpers;
 
 mod agent_tools;
 mod attacks;
+mod bad_input;
 mod browser;
 mod catalog;
 mod checkout;
@@ -29,6 +30,7 @@ mod merchants;
 mod model_agent;
 mod readiness;
 mod restart;
+mod security;
 mod shopping;
 mod store_state;
 mod stripe;

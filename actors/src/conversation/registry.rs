@@ -94,6 +94,15 @@ impl ConversationRegistry {
         }
     }
 
+    /// Stops conversation `id` if it is live, waiting for it: its reply in progress is stored as
+    /// interrupted and its connections are closed (1012), as at a shutdown. Nothing is started.
+    /// Used before the conversation is deleted.
+    pub async fn stop(&self, id: ConversationId) {
+        if let Some(addr) = self.actors.get(id) {
+            let _ = tokio::time::timeout(self.ask_timeout, addr.send(Shutdown)).await;
+        }
+    }
+
     /// Live conversation actors.
     pub fn live(&self) -> usize {
         self.actors.len()

@@ -26,7 +26,7 @@ pub async fn put_agent_config(
     state: web::Data<AppState>,
     body: ApiJson<AgentConfig>,
 ) -> Result<HttpResponse, ApiError> {
-    let config = body.0;
+    let config = body.into_inner()?;
     config.validate().map_err(|e| ApiError::Unprocessable {
         message: e.to_string(),
         field: e.field,

@@ -5,6 +5,8 @@
 //! - `GET /v1/conversations/{id}`, `GET /v1/conversations/{id}/messages?after=&limit=`: the
 //!   visitor token of that conversation (checked by [`authorize_visitor`], as on the WebSocket),
 //!   or the merchant's secret key.
+//! - `GET /v1/conversations/{id}/export`, `DELETE /v1/conversations/{id}`: the visitor's data
+//!   as one JSON document, and its erasure (the same visitor token or secret key).
 //! - `POST /v1/conversations/{id}/messages`: the HTTP fallback of the WebSocket. Answers the
 //!   finished reply as JSON, or streams the same events as Server-Sent Events (`http::sse`) when
 //!   the request accepts `text/event-stream`.
@@ -112,6 +114,48 @@ pub async fn get_conversation(
     Ok(HttpResponse::Ok().json(conversation))
 }
 
+/// `GET /v1/conversations/{id}/export`: everything stored for the conversation's visitor
+/// (messages, session state, orders, handoff requests) as one JSON document.
+pub async fn export_conversation(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conversation, _) = open_conversation(&req, &state, &path).await?;
+    let doc =
+        store::privacy::export(&state.pool, conversation.merchant_id, conversation.id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"conversation-{}.json\"",
+                conversation.id
+            ),
+        ))
+        .json(doc))
+}
+
+/// `DELETE /v1/conversations/{id}`: erases the conversation and everything of its visitor. A
+/// live conversation is stopped first (its connections close with 1012, and reconnecting finds
+/// nothing); its orders stay, without the link.
+pub async fn delete_conversation(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (conversation, opener) = open_conversation(&req, &state, &path).await?;
+    state.registry.stop(conversation.id).await;
+    store::privacy::erase(&state.pool, conversation.merchant_id, conversation.id).await?;
+    tracing::info!(
+        conversation_id = %conversation.id,
+        merchant_id = %conversation.merchant_id,
+        by = match opener { Opener::Visitor => "visitor", Opener::Merchant => "merchant" },
+        "conversation erased"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Query of the messages list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,7 +227,7 @@ pub async fn post_message(
     body: ApiJson<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let (conversation, _) = open_conversation(&req, &state, &path).await?;
-    let body = body.0;
+    let body = body.into_inner()?;
     let limits = MessageLimits {
         max_text_bytes: state.settings.conversation.max_message_bytes,
         max_client_id_bytes: state.settings.conversation.max_client_id_bytes,

@@ -22,7 +22,7 @@ pub async fn create_merchant(
     state: web::Data<AppState>,
     body: ApiJson<NewMerchant>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = merchants::create(&state.pool, body.0).await?;
+    let created = merchants::create(&state.pool, body.into_inner()?).await?;
     tracing::info!(merchant_id = %created.merchant.id, "merchant created");
     Ok(HttpResponse::Created().json(created))
 }
@@ -75,7 +75,7 @@ pub async fn update_merchant(
     state: web::Data<AppState>,
     body: ApiJson<MerchantPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchants::update(&state.pool, auth.merchant.id, body.0).await?;
+    let merchant = merchants::update(&state.pool, auth.merchant.id, body.into_inner()?).await?;
     state.key_cache.forget_merchant(auth.merchant.id);
     Ok(HttpResponse::Ok().json(merchant))
 }
@@ -105,7 +105,7 @@ pub async fn create_key(
     state: web::Data<AppState>,
     body: ApiJson<CreateKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
+    let body = body.into_inner()?;
     let issued = merchants::issue_key(&state.pool, auth.merchant.id, body.kind, body.label).await?;
     tracing::info!(merchant_id = %auth.merchant.id, key_id = %issued.info.id, "key issued");
     Ok(HttpResponse::Created().json(issued))

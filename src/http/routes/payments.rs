@@ -227,7 +227,7 @@ pub async fn put_payment_settings(
     state: web::Data<AppState>,
     body: ApiJson<PaymentSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
+    let body = body.into_inner()?;
     if let Some(u) = &body.success_url {
         check_url("success_url", u)?;
     }
@@ -271,7 +271,7 @@ pub async fn connect(
             "payments.provider is not \"stripe\": there is no account to connect".into(),
         ));
     };
-    let body = body.0;
+    let body = body.into_inner()?;
     check_url("return_url", &body.return_url)?;
     check_url("refresh_url", &body.refresh_url)?;
     if let Some(e) = &body.email

@@ -41,7 +41,8 @@ pub async fn create_product(
     state: web::Data<AppState>,
     body: ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let product = ProductInput::from_json(&body.0, auth.merchant.currency).map_err(invalid)?;
+    let product =
+        ProductInput::from_json(&body.into_inner()?, auth.merchant.currency).map_err(invalid)?;
     let stored = products::create(&state.pool, auth.merchant.id, &product).await?;
     catalog_changed(&state, auth.merchant.id);
     Ok(HttpResponse::Created().json(stored.to_json()))
@@ -104,13 +105,14 @@ pub async fn put_product(
     body: ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = external_id(&path)?;
-    if !body.0.is_object() {
+    let body = body.into_inner()?;
+    if !body.is_object() {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the body must be a product object",
         ));
     }
-    write(&state, &auth, &id, body.0).await
+    write(&state, &auth, &id, body).await
 }
 
 /// `PATCH /v1/products/{external_id}`: changes the given fields (`null` clears one).
@@ -121,7 +123,7 @@ pub async fn patch_product(
     body: ApiJson<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = external_id(&path)?;
-    let Value::Object(changes) = body.0 else {
+    let Value::Object(changes) = body.into_inner()? else {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the body must be an object of the fields to change",
@@ -453,7 +455,7 @@ pub async fn search(
     state: web::Data<AppState>,
     body: ApiJson<SearchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let limit = b.limit.unwrap_or(10);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::Unprocessable {

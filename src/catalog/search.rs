@@ -348,8 +348,12 @@ impl PgCatalogSearch {
     pub async fn run(
         &self,
         merchant: MerchantId,
-        q: SearchQuery,
+        mut q: SearchQuery,
     ) -> Result<Vec<ProductHit>, SearchError> {
+        // A model's search tool may pass anything; Postgres text cannot hold NUL.
+        if q.text.contains('\0') {
+            q.text = q.text.replace('\0', " ");
+        }
         if q.text.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::Invalid(format!(
                 "the query is longer than {MAX_QUERY_CHARS} characters"

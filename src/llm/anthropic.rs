@@ -285,7 +285,7 @@ impl Decoder for AnthropicDecoder {
                 } else if let Some(text) = block.get("text").and_then(Value::as_str)
                     && !text.is_empty()
                 {
-                    out.push_back(Ok(ModelEvent::Delta(text.to_string())));
+                    out.push_back(Ok(ModelEvent::Delta(super::clean_text(text))));
                 }
             }
             "content_block_delta" => {
@@ -295,7 +295,7 @@ impl Decoder for AnthropicDecoder {
                         if let Some(text) = delta["text"].as_str()
                             && !text.is_empty()
                         {
-                            out.push_back(Ok(ModelEvent::Delta(text.to_string())));
+                            out.push_back(Ok(ModelEvent::Delta(super::clean_text(text))));
                         }
                     }
                     "input_json_delta" => {

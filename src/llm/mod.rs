@@ -140,3 +140,13 @@ pub fn build(
     };
     Ok(Arc::new(FallbackChain::new(links, retry, observer)))
 }
+
+/// A model's text as the engine keeps it: a NUL character (which a model may emit, and which
+/// Postgres text cannot hold) becomes U+FFFD, so what the visitor is shown is what is stored.
+pub(crate) fn clean_text(text: &str) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.to_string()
+    }
+}

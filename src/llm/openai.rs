@@ -369,7 +369,7 @@ impl Decoder for OpenAiDecoder {
             if let Some(text) = delta.get("content").and_then(Value::as_str)
                 && !text.is_empty()
             {
-                out.push_back(Ok(ModelEvent::Delta(text.to_string())));
+                out.push_back(Ok(ModelEvent::Delta(super::clean_text(text))));
             }
             for call in delta
                 .get("tool_calls")

@@ -750,3 +750,44 @@ async fn raw_connections(w: &World) -> usize {
     drop(idle);
     cases
 }
+
+/// A model is outside input too: a reply with a NUL character (which Postgres text cannot hold)
+/// is stored with U+FFFD in its place, and the turn ends as usual.
+#[actix_web::test]
+async fn a_model_reply_with_a_nul_character_is_stored_and_the_turn_ends() {
+    use crate::fake_llm::{FakeLlm, Reply, anthropic_text};
+    let fake = FakeLlm::start().await;
+    let url = fake.base_url.clone();
+    let app = crate::helpers::spawn_app_with(move |env| {
+        env.insert("AGENTPAY__AGENT__MODE".into(), "model".into());
+        env.insert("AGENTPAY__LLM__PROVIDER".into(), "anthropic".into());
+        env.insert("AGENTPAY__LLM__ANTHROPIC__BASE_URL".into(), url);
+        env.insert("ANTHROPIC_API_KEY".into(), "sk-ant-nul".into());
+        env.insert("AGENTPAY__EMBEDDINGS__PROVIDER".into(), "none".into());
+    })
+    .await;
+    let m = app.create_merchant("Nul Shop", &[]).await;
+    fake.then(Reply::sse(
+        &anthropic_text(&["Hello", "\u{0}", " there"]),
+        16,
+    ));
+    let c = app.create_conversation(&m.publishable_key).await;
+    let mut ws = Ws::open(&c, None).await;
+    ws.event().await;
+    ws.say("n-1", "hi").await;
+    let events = ws.until("assistant_end").await;
+    let end = events.last().unwrap();
+    assert_eq!(end["interrupted"], false, "{events:?}");
+    let stored: Value = app
+        .get(
+            &format!("/v1/conversations/{}/messages", c.id),
+            Some(&c.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reply = &stored["data"][1];
+    assert_eq!(reply["role"], "assistant");
+    assert_eq!(reply["text"], "Hello\u{fffd} there", "{stored}");
+}

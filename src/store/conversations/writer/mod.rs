@@ -190,6 +190,12 @@ impl Writer {
             meta,
         } = end;
         let state = state.as_ref().map(state_document).transpose()?;
+        // The last line of defence: Postgres text cannot hold NUL, whatever produced the reply.
+        let text = if text.contains('\0') {
+            text.replace('\0', "\u{FFFD}")
+        } else {
+            text
+        };
         let meta = if meta.is_empty() {
             None
         } else {

@@ -103,7 +103,7 @@ pub async fn seed(
 /// The demo page's Content-Security-Policy: its own script (the widget) and styles, and
 /// connections to itself (the API and the WebSocket).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                   img-src 'self' data: https:; connect-src 'self' ws: wss:; \
+                   img-src 'self' data: https:; connect-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// `GET /demo`: the storefront.

@@ -597,6 +597,12 @@ async fn the_demo_page_has_a_strict_csp() {
         assert!(csp.contains(directive), "demo CSP lacks {directive}: {csp}");
     }
     assert!(!csp.contains("'unsafe-eval'") && !csp.contains("script-src 'self' 'unsafe-inline'"));
+    // Connections (the API and the WebSocket) go to the engine only: 'self' covers ws:// and
+    // wss:// of the same host (CSP 3); a bare `ws:` would allow any host.
+    assert!(
+        csp.contains("connect-src 'self';") && !csp.contains(" ws:"),
+        "{csp}"
+    );
     let html = page.text().await.unwrap();
     assert!(
         !html.contains("<script>"),

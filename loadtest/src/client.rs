@@ -43,7 +43,7 @@ pub(crate) fn source(i: usize, sources: u8) -> IpAddr {
 
 /// Installs the TLS crypto provider reqwest needs when it is built with rustls (as it is when
 /// this crate is built together with the server); the harness itself only speaks plain HTTP.
-fn tls_ready() {
+pub(crate) fn tls_ready() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

@@ -168,6 +168,64 @@ enum Scenario {
         /// Milliseconds before each answer's first content.
         #[arg(long, default_value_t = 50)]
         ttft_ms: u64,
+        /// Share of requests (0 to 1) answered with an injected failure: 429, 529, 500, a
+        /// stall before the first byte or mid-stream, or a stream cut mid-reply (in turn).
+        #[arg(long, default_value_t = 0.0)]
+        fault_rate: f64,
+        /// Seed of the injected failures.
+        #[arg(long, default_value_t = 1)]
+        fault_seed: u64,
+        /// Milliseconds an injected stall lasts.
+        #[arg(long, default_value_t = 10_000)]
+        fault_stall_ms: u64,
+    },
+    /// The chaos run: a private Postgres (scripts/pg.sh), the server binary and the fake
+    /// provider (model agent), N conversations chatting and changing carts while the run
+    /// SIGKILLs the server, stops and crashes Postgres, makes the provider fail and drops
+    /// connections; then every stored transcript and cart is checked against what the clients
+    /// were acknowledged and shown. Exits non-zero when a check fails. The target options
+    /// (--base-url and the rest) do not apply. docs/reliability.md.
+    Chaos {
+        /// The server binary.
+        #[arg(long, default_value = "target/debug/agentpay")]
+        server_bin: PathBuf,
+        /// The repository root (for scripts/pg.sh).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// A folder for the private cluster and the server's log (default: a new one in the
+        /// temporary folder).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// Conversations chatting at once.
+        #[arg(long, default_value_t = 300)]
+        conversations: usize,
+        /// Seconds of chatting under faults.
+        #[arg(long, default_value_t = 300)]
+        duration_secs: u64,
+        /// Seed of every random choice.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Mean seconds between two faults.
+        #[arg(long, default_value_t = 8.0)]
+        fault_interval_secs: f64,
+        /// Share of provider requests that fail during a provider-fault window.
+        #[arg(long, default_value_t = 0.3)]
+        provider_fault_rate: f64,
+        /// Milliseconds a provider stall lasts.
+        #[arg(long, default_value_t = 5000)]
+        provider_stall_ms: u64,
+        /// Mean milliseconds between a visitor's turns.
+        #[arg(long, default_value_t = 1500)]
+        think_ms: u64,
+        /// Seconds a visitor waits for a reply with no event before giving up on it.
+        #[arg(long, default_value_t = 25)]
+        patience_secs: u64,
+        /// Seconds outstanding replies and cart changes may take to settle after the faults.
+        #[arg(long, default_value_t = 90)]
+        settle_secs: u64,
+        /// The fake provider's text pieces per second.
+        #[arg(long, default_value_t = 100)]
+        tokens_per_sec: u32,
     },
 }
 
@@ -247,6 +305,33 @@ async fn run_fake_llm(listen: SocketAddr, options: FakeLlmOptions) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Runs the chaos scenario, prints its report (and writes it as JSON to `json`); failure when
+/// a check found a violation or the run could not be made.
+async fn run_chaos_command(options: &ChaosOptions, json: Option<&std::path::Path>) -> ExitCode {
+    let report = match run_chaos(options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.table());
+    if let Some(path) = json {
+        let written = serde_json::to_string_pretty(&report)
+            .map_err(anyhow::Error::from)
+            .and_then(|j| std::fs::write(path, j).map_err(anyhow::Error::from));
+        if let Err(e) = written {
+            eprintln!("error: could not write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -282,13 +367,57 @@ async fn main() -> ExitCode {
         listen,
         tokens_per_sec,
         ttft_ms,
+        fault_rate,
+        fault_seed,
+        fault_stall_ms,
     } = cli.scenario
     {
         let options = FakeLlmOptions {
             tokens_per_sec,
             ttft: Duration::from_millis(ttft_ms),
+            faults: FaultOptions {
+                rate: fault_rate.clamp(0.0, 1.0),
+                seed: fault_seed,
+                stall: Duration::from_millis(fault_stall_ms),
+                ..FaultOptions::default()
+            },
         };
         return run_fake_llm(listen, options).await;
+    }
+    if let Scenario::Chaos {
+        server_bin,
+        repo,
+        work_dir,
+        conversations,
+        duration_secs,
+        seed,
+        fault_interval_secs,
+        provider_fault_rate,
+        provider_stall_ms,
+        think_ms,
+        patience_secs,
+        settle_secs,
+        tokens_per_sec,
+    } = cli.scenario
+    {
+        let options = ChaosOptions {
+            server_bin,
+            repo,
+            work_dir,
+            conversations,
+            duration: Duration::from_secs(duration_secs),
+            seed,
+            fault_interval: Duration::from_secs_f64(fault_interval_secs.max(0.1)),
+            provider_fault_rate: provider_fault_rate.clamp(0.0, 1.0),
+            provider_stall: Duration::from_millis(provider_stall_ms),
+            think: Duration::from_millis(think_ms),
+            patience: Duration::from_secs(patience_secs),
+            settle: Duration::from_secs(settle_secs),
+            tokens_per_sec,
+            sources: cli.sources.max(1),
+            quiet: cli.quiet,
+        };
+        return run_chaos_command(&options, cli.json.as_deref()).await;
     }
     let target = Target {
         base_url: cli.base_url.trim_end_matches('/').to_string(),
@@ -411,6 +540,7 @@ async fn main() -> ExitCode {
             .await
         }
         Scenario::FakeLlm { .. } => Err(anyhow::anyhow!("fake-llm runs on its own")),
+        Scenario::Chaos { .. } => Err(anyhow::anyhow!("chaos runs on its own")),
         Scenario::BaselineRelay { .. } => Err(anyhow::anyhow!("baseline-relay runs on its own")),
     };
     let report = match result {
@@ -459,12 +589,15 @@ mod tests {
             listen,
             tokens_per_sec,
             ttft_ms,
+            fault_rate,
+            ..
         } = cli.scenario
         else {
             panic!("not fake-llm");
         };
         assert_eq!(listen, "127.0.0.1:8089".parse::<SocketAddr>().unwrap());
         assert_eq!((tokens_per_sec, ttft_ms), (200, 50));
+        assert_eq!(fault_rate, 0.0, "faults are off by default");
         let cli = Cli::try_parse_from([
             "agentpay-loadtest",
             "fake-llm",

@@ -15,6 +15,7 @@ mod attacks;
 mod bad_input;
 mod browser;
 mod catalog;
+mod chaos;
 mod checkout;
 mod config_and_startup;
 mod conversations;

@@ -243,3 +243,66 @@ async fn a_checkout_made_before_a_sigkill_is_paid_after_the_restart_and_the_chat
     child.kill().ok();
     child.wait().ok();
 }
+
+/// A message acknowledged whose turn was then lost (the server died before its reply started,
+/// or the store was down and the visitor was told "send it again") is answered when the visitor
+/// sends it again with the same `client_id`; once answered, sending it again only acknowledges.
+#[actix_web::test]
+async fn a_resent_message_whose_turn_was_lost_is_answered_once() {
+    let app = spawn_app().await;
+    let m = app.create_merchant("Lost Turn Shop", &[]).await;
+    let c = app.create_conversation(&m.publishable_key).await;
+    // What a crash leaves: the message stored (and acknowledged), no reply.
+    let mut db = app.db.connect().await;
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1::uuid RETURNING last_seq",
+    )
+    .bind(&c.id)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, role, client_id, text, status) \
+         VALUES (gen_random_uuid(), $1::uuid, $2, 'user', 'lost-1', 'hello there', 'complete')",
+    )
+    .bind(&c.id)
+    .bind(seq)
+    .execute(&mut db)
+    .await
+    .unwrap();
+
+    let mut ws = Ws::open(&c, Some(seq)).await;
+    ws.event().await;
+    ws.say("lost-1", "hello there").await;
+    let events = ws.until("assistant_end").await;
+    let ack = events.iter().find(|e| e["type"] == "ack").expect("an ack");
+    assert_eq!(ack["seq"], seq);
+    let start = events
+        .iter()
+        .find(|e| e["type"] == "assistant_start")
+        .expect("the lost turn is answered");
+    assert_eq!(start["reply_to_seq"], seq);
+
+    // Answered now: a third send is acknowledged and nothing else happens.
+    ws.say("lost-1", "hello there").await;
+    let ev = ws.event().await;
+    assert_eq!(ev["type"], "ack", "{ev}");
+    assert_eq!(ev["seq"], seq);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stored = messages(
+        &app.client,
+        app.address
+            .trim_start_matches("http://127.0.0.1:")
+            .parse()
+            .unwrap(),
+        &c,
+    )
+    .await;
+    let replies: Vec<&Value> = stored["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["reply_to_seq"] == seq)
+        .collect();
+    assert_eq!(replies.len(), 1, "{stored}");
+}

@@ -24,6 +24,10 @@
 //! then the messages (as JSON), in that order, which is the order both providers cache in.
 //! Answers stream paced like a model: the time to first token, then one text piece of about
 //! four characters (one token) per `1 / tokens_per_sec` seconds.
+//!
+//! Faults (`faults`, off by default): while switched on, a seeded share of valid requests is
+//! answered with a 429, a 529, a 500, a stall or a stream cut short ([`FaultOptions`],
+//! [`FaultControl`], [`serve_with_faults`]).
 
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -31,15 +35,18 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use usage::PrefixCache;
-use wire::{anthropic_stream, error_body, openai_stream, send_stream};
+use wire::{Break, anthropic_stream, error_body, fault_body, openai_stream, send_stream};
+
+pub use faults::{FaultControl, FaultOptions, ProviderFault};
 
 mod behaviour;
+mod faults;
 #[cfg(test)]
 mod tests;
 mod usage;
 mod wire;
 
-/// How fast the fake answers.
+/// How fast the fake answers, and how it fails.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FakeLlmOptions {
     /// Text pieces (about one token each) per second after the first; 0 sends everything at
@@ -47,22 +54,35 @@ pub struct FakeLlmOptions {
     pub tokens_per_sec: u32,
     /// The pause before an answer's first content.
     pub ttft: Duration,
+    /// Injected failures; off by default.
+    pub faults: FaultOptions,
 }
 
 impl Default for FakeLlmOptions {
-    /// 200 tokens a second after a 50 ms time to first token.
+    /// 200 tokens a second after a 50 ms time to first token, no faults.
     fn default() -> Self {
         Self {
             tokens_per_sec: 200,
             ttft: Duration::from_millis(50),
+            faults: FaultOptions::default(),
         }
     }
 }
 
 /// Serves the fake on `listener` until the process ends: every connection is handled on its
-/// own task, and nothing is printed. It never returns.
+/// own task, and nothing is printed. It never returns. Faults follow `opts.faults`.
 pub async fn serve(listener: TcpListener, opts: FakeLlmOptions) {
-    let state = Arc::new(State::new(opts));
+    serve_with_faults(listener, opts, Arc::new(FaultControl::new(opts.faults))).await;
+}
+
+/// Like [`serve`], with faults switched and counted through `faults` (its options replace
+/// `opts.faults`).
+pub async fn serve_with_faults(
+    listener: TcpListener,
+    opts: FakeLlmOptions,
+    faults: Arc<FaultControl>,
+) {
+    let state = Arc::new(State::new(opts, faults));
     loop {
         match listener.accept().await {
             Ok((socket, _)) => {
@@ -93,6 +113,8 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 
 struct State {
     opts: FakeLlmOptions,
+    /// The fault switch, shared with the runner.
+    faults: Arc<FaultControl>,
     /// Anthropic prefixes written to the cache, by model and prefix text.
     anthropic: Mutex<PrefixCache>,
     /// OpenAI prompt prefixes seen, by model and prefix text, at 128-token steps.
@@ -100,9 +122,10 @@ struct State {
 }
 
 impl State {
-    fn new(opts: FakeLlmOptions) -> Self {
+    fn new(opts: FakeLlmOptions, faults: Arc<FaultControl>) -> Self {
         Self {
             opts,
+            faults,
             anthropic: Mutex::new(PrefixCache::new(ANTHROPIC_CACHE_TTL, CACHE_CAPACITY)),
             openai: Mutex::new(PrefixCache::new(OPENAI_CACHE_TTL, CACHE_CAPACITY)),
         }
@@ -285,16 +308,32 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         413 => "Payload Too Large",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        529 => "Site Overloaded",
         _ => "Error",
     }
 }
 
 /// Writes a whole JSON answer; false when the client is gone.
 async fn write_json(socket: &mut TcpStream, status: u16, body: &Value, close: bool) -> bool {
+    write_json_with(socket, status, &[], body, close).await
+}
+
+/// Writes a whole JSON answer with `extra` headers; false when the client is gone.
+async fn write_json_with(
+    socket: &mut TcpStream,
+    status: u16,
+    extra: &[(&str, String)],
+    body: &Value,
+    close: bool,
+) -> bool {
     let body = body.to_string();
+    let extra: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let head = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}connection: {}\r\n\r\n",
         reason(status),
         body.len(),
         if close { "close" } else { "keep-alive" },
@@ -339,5 +378,34 @@ async fn respond(socket: &mut TcpStream, state: &State, request: &Request) -> bo
             .await;
         }
     };
-    send_stream(socket, stream, request.close).await
+    let close = request.close;
+    let Some(fault) = state.faults.draw() else {
+        return send_stream(socket, stream, close, None).await;
+    };
+    let faults = state.faults.options();
+    match fault {
+        ProviderFault::RateLimited | ProviderFault::Overloaded | ProviderFault::ServerError => {
+            let (status, body) = fault_body(route, fault);
+            let extra = match fault {
+                ProviderFault::RateLimited => {
+                    vec![("retry-after", faults.retry_after_secs.to_string())]
+                }
+                _ => Vec::new(),
+            };
+            write_json_with(socket, status, &extra, &body, close).await
+        }
+        ProviderFault::StallBeforeFirstByte => {
+            tokio::time::sleep(faults.stall).await;
+            send_stream(socket, stream, close, None).await
+        }
+        ProviderFault::StallMidStream => {
+            let at = state.faults.break_point(stream.step_count());
+            let stall = Break::Stall(at, faults.stall);
+            send_stream(socket, stream, close, Some(stall)).await
+        }
+        ProviderFault::CutMidStream => {
+            let at = state.faults.break_point(stream.step_count());
+            send_stream(socket, stream, close, Some(Break::Cut(at))).await
+        }
+    }
 }

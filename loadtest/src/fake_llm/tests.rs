@@ -20,6 +20,7 @@ fn quick() -> FakeLlmOptions {
     FakeLlmOptions {
         tokens_per_sec: 0,
         ttft: Duration::ZERO,
+        faults: FaultOptions::default(),
     }
 }
 
@@ -573,6 +574,7 @@ async fn keeps_connections_alive_and_paces_answers() {
     let opts = FakeLlmOptions {
         tokens_per_sec: 1000,
         ttft: Duration::from_millis(100),
+        faults: FaultOptions::default(),
     };
     let base = start(opts).await;
     let addr = base.trim_start_matches("http://");
@@ -616,4 +618,96 @@ async fn keeps_connections_alive_and_paces_answers() {
     .await;
     assert_eq!(decode_anthropic(&text).text, GENERIC_REPLY);
     assert!(started.elapsed() >= Duration::from_millis(100 + 50));
+}
+
+/// Reads until the peer closes the connection.
+async fn read_to_close(socket: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        match socket.read(&mut tmp).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&tmp[..n]),
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn injected_faults_take_the_providers_shapes_and_every_kind_comes_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let control = Arc::new(FaultControl::new(FaultOptions {
+        rate: 1.0,
+        seed: 3,
+        stall: Duration::from_millis(300),
+        retry_after_secs: 2,
+    }));
+    let opts = FakeLlmOptions {
+        tokens_per_sec: 1000,
+        ..quick()
+    };
+    tokio::spawn(serve_with_faults(listener, opts, Arc::clone(&control)));
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 256, "stream": true,
+        "messages": [{"role": "user", "content": "hi"}]})
+    .to_string();
+    let request = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut seen = HashMap::new();
+    for _ in 0..ProviderFault::ALL.len() {
+        let mut socket = TcpStream::connect(&addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let started = std::time::Instant::now();
+        let response = read_to_close(&mut socket).await;
+        let status = response.split_whitespace().nth(1).unwrap_or("").to_string();
+        let kind = match status.as_str() {
+            "429" => {
+                assert!(response.contains("retry-after: 2\r\n"), "{response}");
+                assert!(
+                    response.contains(r#""type":"rate_limit_error""#),
+                    "{response}"
+                );
+                "429"
+            }
+            "529" => {
+                assert!(
+                    response.contains(r#""type":"overloaded_error""#),
+                    "{response}"
+                );
+                assert!(response.contains(r#""message":"Overloaded""#), "{response}");
+                "529"
+            }
+            "500" => {
+                assert!(response.contains(r#""type":"api_error""#), "{response}");
+                "500"
+            }
+            "200" if !response.ends_with("0\r\n\r\n") => {
+                assert!(response.contains("event: message_start"), "{response}");
+                assert!(!response.contains("event: message_stop"), "{response}");
+                "cut"
+            }
+            "200" => {
+                assert!(response.contains("event: message_stop"), "{response}");
+                assert!(started.elapsed() >= Duration::from_millis(300));
+                "stall"
+            }
+            other => panic!("unexpected status {other}: {response}"),
+        };
+        *seen.entry(kind).or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen["stall"], 2, "{seen:?}");
+    assert!(control.counts().values().all(|&n| n == 1));
+    // Switched off, the fake answers normally again.
+    control.set_enabled(false);
+    let (status, text) = post(
+        &client(),
+        &format!("http://{addr}/v1/messages"),
+        &serde_json::from_str(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(decode_anthropic(&text).text, GENERIC_REPLY);
 }

@@ -3,7 +3,7 @@
 
 use super::behaviour::{Stop, anthropic_view, decide, openai_view};
 use super::usage::{anthropic_prompt, anthropic_usage, openai_cached, openai_prompt, tokens};
-use super::{Api, State};
+use super::{Api, ProviderFault, State};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -44,8 +44,68 @@ pub(super) fn error_body(api: Api, status: u16, message: &str) -> Value {
     }
 }
 
-/// Writes the event stream: the head at once, then each step as one chunk at its time.
-pub(super) async fn send_stream(socket: &mut TcpStream, stream: EventStream, close: bool) -> bool {
+/// The status and JSON body of an injected failure answered before the stream starts
+/// (429, 529 or 500), in each provider's shape (protocols.md §1, §2).
+pub(super) fn fault_body(api: Api, fault: ProviderFault) -> (u16, Value) {
+    let (status, kind, message) = match (api, fault) {
+        (Api::Anthropic, ProviderFault::RateLimited) => (
+            429,
+            "rate_limit_error",
+            "This request would exceed the rate limit for your organization. Please try again later.",
+        ),
+        (Api::Anthropic, ProviderFault::Overloaded) => (529, "overloaded_error", "Overloaded"),
+        (Api::Anthropic, _) => (500, "api_error", "Internal server error"),
+        (Api::OpenAi, ProviderFault::RateLimited) => (
+            429,
+            "requests",
+            "Rate limit reached for requests. Please try again in 1s.",
+        ),
+        (Api::OpenAi, ProviderFault::Overloaded) => (
+            503,
+            "server_error",
+            "The engine is currently overloaded, please try again later.",
+        ),
+        (Api::OpenAi, _) => (
+            500,
+            "server_error",
+            "The server had an error while processing your request. Sorry about that!",
+        ),
+    };
+    let body = match api {
+        Api::Anthropic => json!({
+            "type": "error",
+            "error": {"type": kind, "message": message},
+            "request_id": format!("req_fake_{}", RESPONSES.fetch_add(1, Ordering::Relaxed)),
+        }),
+        Api::OpenAi => json!({
+            "error": {
+                "message": message,
+                "type": kind,
+                "param": null,
+                "code": if status == 429 { json!("rate_limit_exceeded") } else { Value::Null },
+            }
+        }),
+    };
+    (status, body)
+}
+
+/// A stream broken on purpose after its first `n` steps.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Break {
+    /// Pause this long after `n` steps, then send the rest.
+    Stall(usize, Duration),
+    /// Close the connection after `n` steps, without the rest or the chunked terminator.
+    Cut(usize),
+}
+
+/// Writes the event stream: the head at once, then each step as one chunk at its time; a
+/// `brk` stalls or cuts it. False when the connection cannot go on.
+pub(super) async fn send_stream(
+    socket: &mut TcpStream,
+    stream: EventStream,
+    close: bool,
+    brk: Option<Break>,
+) -> bool {
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n{}: {}\r\ntransfer-encoding: chunked\r\nconnection: {}\r\n\r\n",
         stream.id_header.0,
@@ -56,7 +116,18 @@ pub(super) async fn send_stream(socket: &mut TcpStream, stream: EventStream, clo
         return false;
     }
     let mut at = tokio::time::Instant::now();
-    for (wait, data) in stream.steps {
+    for (i, (wait, data)) in stream.steps.into_iter().enumerate() {
+        match brk {
+            Some(Break::Stall(n, pause)) if n == i => {
+                tokio::time::sleep(pause).await;
+                at = tokio::time::Instant::now();
+            }
+            Some(Break::Cut(n)) if n == i => {
+                let _ = socket.shutdown().await;
+                return false;
+            }
+            _ => {}
+        }
         if !wait.is_zero() {
             at += wait;
             tokio::time::sleep_until(at).await;
@@ -86,6 +157,11 @@ pub(super) struct EventStream {
 }
 
 impl EventStream {
+    /// Its steps.
+    pub(super) fn step_count(&self) -> usize {
+        self.steps.len()
+    }
+
     fn new(id_header: (&'static str, String)) -> Self {
         Self {
             id_header,

@@ -31,7 +31,7 @@ use crate::agent::AgentEvent;
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
-use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta};
+use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta, Role};
 use actix::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
@@ -513,6 +513,7 @@ impl Handler<PostUserMessage> for ConversationActor {
                 Ok((AppendOutcome::Duplicate { seq, message_id }, _)) => {
                     abort(early);
                     act.send_to(subscriber, ConversationEvent::Ack { client_id, seq });
+                    act.answer_if_unanswered(ctx, seq);
                     Ok(Posted {
                         seq,
                         message_id,
@@ -528,6 +529,54 @@ impl Handler<PostUserMessage> for ConversationActor {
                 }
             }
         })))
+    }
+}
+
+impl ConversationActor {
+    /// Whether the turn of user message `seq` is in progress or waiting here.
+    fn turn_pending(&self, seq: i64) -> bool {
+        self.reply.as_ref().is_some_and(|r| r.reply_to_seq == seq)
+            || self
+                .queue
+                .iter()
+                .any(|q| q.notice.is_none() && q.seq == seq)
+    }
+
+    /// A message sent again (same `client_id`) that has no reply gets one now. Its turn was
+    /// lost after it was acknowledged: the server died before the reply started, or the store
+    /// was down and the client was told `unavailable`, "send it again". Sending again must then
+    /// get the answer, not only a second acknowledgement.
+    fn answer_if_unanswered(&mut self, ctx: &mut Context<Self>, seq: i64) {
+        if self.turn_pending(seq) || self.shutting_down || self.retiring {
+            return;
+        }
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let read = async move { store.messages_after(id, seq - 1, 200).await };
+        ctx.spawn(read.into_actor(self).map(move |res, act, ctx| {
+            let Ok(messages) = res else {
+                // The client is acknowledged; a later resend tries again.
+                return;
+            };
+            let answered = messages
+                .iter()
+                .any(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq));
+            let user = messages
+                .iter()
+                .find(|m| m.seq == seq && m.role == Role::User);
+            if answered || act.turn_pending(seq) {
+                return;
+            }
+            if let Some(user) = user {
+                tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
+                act.queue.push_back(QueuedTurn {
+                    seq,
+                    text: user.text.clone(),
+                    notice: None,
+                });
+                act.maybe_start_next(ctx);
+            }
+        }));
     }
 }
 

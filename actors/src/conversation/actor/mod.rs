@@ -567,6 +567,11 @@ impl ConversationActor {
             if answered || act.turn_pending(seq) {
                 return;
             }
+            // A test's injected fault is a message whose turn kills the actor: sending it again
+            // must not kill it again.
+            if user.is_some_and(|u| act.faulty(&u.text)) {
+                return;
+            }
             if let Some(user) = user {
                 tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
                 act.queue.push_back(QueuedTurn {

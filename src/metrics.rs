@@ -87,6 +87,8 @@ pub struct Metrics {
     pub websocket_delta_frames_sent: prometheus::IntCounter,
     /// Deltas merged into a pending frame instead of going out alone.
     pub websocket_deltas_coalesced_total: prometheus::IntCounter,
+    /// Reply text found missing on a connection, each healed by a new subscription.
+    pub websocket_text_gaps_total: prometheus::IntCounter,
     /// Connections closed because they read too slowly.
     pub websocket_slow_consumer_disconnects_total: prometheus::IntCounter,
     /// Model cost in USD by model.
@@ -307,6 +309,10 @@ impl Metrics {
             "websocket_deltas_coalesced_total",
             "Deltas merged into a pending frame instead of going out alone",
         )?;
+        let websocket_text_gaps_total = prometheus::IntCounter::new(
+            "websocket_text_gaps_total",
+            "Reply text found missing on a connection, each healed by a new subscription",
+        )?;
         let websocket_slow_consumer_disconnects_total = prometheus::IntCounter::new(
             "websocket_slow_consumer_disconnects_total",
             "WebSocket connections closed because they read too slowly",
@@ -445,6 +451,7 @@ impl Metrics {
         registry.register(Box::new(llm_tokens_total.clone()))?;
         registry.register(Box::new(websocket_frames_sent_total.clone()))?;
         registry.register(Box::new(websocket_deltas_coalesced_total.clone()))?;
+        registry.register(Box::new(websocket_text_gaps_total.clone()))?;
         registry.register(Box::new(websocket_slow_consumer_disconnects_total.clone()))?;
         registry.register(Box::new(config_reloads_total.clone()))?;
         registry.register(Box::new(rate_limit_rejections_total.clone()))?;
@@ -495,6 +502,7 @@ impl Metrics {
             websocket_delta_frames_sent: websocket_frames_sent_total.with_label_values(&["delta"]),
             websocket_frames_sent_total,
             websocket_deltas_coalesced_total,
+            websocket_text_gaps_total,
             websocket_slow_consumer_disconnects_total,
             llm_cost_usd_total,
             llm_over_budget_replies_total,

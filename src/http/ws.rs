@@ -87,6 +87,8 @@ pub struct WsSession {
     generation: u64,
     /// The last durable sequence number sent to the client: resubscriptions replay after it.
     last_seq: Option<i64>,
+    /// The reply whose text was sent last, and where its text sent so far ends.
+    delta_end: Option<(MessageId, usize)>,
     /// Last frame from the client, for the heartbeat timeout.
     last_heard: Instant,
     /// Frames waiting to be written, in order.
@@ -244,12 +246,30 @@ impl WsSession {
         } = &**ev
         {
             let (message_id, index) = (*message_id, *index);
+            let end = index + text.chars().count();
+            if let Some((m, shown)) = self.delta_end
+                && m == message_id
+                && index > shown
+            {
+                // Text of this reply never reached this connection (no event is dropped for a
+                // subscriber without ending its subscription, so this should not happen): the
+                // client would show a reply with a hole. A new subscription sends the reply's
+                // text so far at index 0.
+                tracing::warn!(conversation_id = %self.conversation_id, shown, index, "a reply's text skipped on this connection; subscribing again");
+                self.state.metrics.websocket_text_gaps_total.inc();
+                self.delta_end = None;
+                self.flush_delta(ctx);
+                let after = self.last_seq;
+                self.subscribe(ctx, after);
+                return;
+            }
+            self.delta_end = Some((message_id, end));
             if let Some(p) = self.pending.as_mut()
                 && p.message_id == message_id
                 && p.end == index
             {
                 p.text.push_str(text);
-                p.end += text.chars().count();
+                p.end = end;
                 self.state.metrics.websocket_deltas_coalesced_total.inc();
                 return;
             }
@@ -262,7 +282,7 @@ impl WsSession {
             self.pending = Some(Box::new(PendingDelta {
                 message_id,
                 index,
-                end: index + text.chars().count(),
+                end,
                 text: text.clone(),
             }));
             return;
@@ -713,6 +733,7 @@ pub async fn conversation_ws(
             subscriber: None,
             generation: 0,
             last_seq: after,
+            delta_end: None,
             last_heard: Instant::now(),
             outbound: VecDeque::new(),
             writing: false,

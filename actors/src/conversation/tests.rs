@@ -306,6 +306,118 @@ async fn a_subscriber_resuming_mid_reply_ends_with_exactly_the_full_text() {
 }
 
 #[actix::test]
+async fn a_resume_during_a_reply_shows_its_start_before_the_messages_sent_after_it() {
+    let (_, reg, id) = setup(60);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    let first = post(&reg, id, Some(sid), "c1", "first").await.seq;
+    // The reply to "first" streams; "second" is stored meanwhile, after the reply's start.
+    loop {
+        if let ConversationEvent::Delta { .. } = next_event(&mut rx).await {
+            break;
+        }
+    }
+    let second = post(&reg, id, Some(sid), "c2", "second").await.seq;
+    assert_eq!(second, first + 2, "stored after the reply's start");
+    // A client that saw only its own first message reconnects.
+    let (_, mut rx2) = subscribe(&reg, id, Some(first)).await;
+    assert!(matches!(
+        next_event(&mut rx2).await,
+        ConversationEvent::Hello { .. }
+    ));
+    let events = until_end(&mut rx2, 2).await;
+    let seqs: Vec<i64> = events.iter().filter_map(ConversationEvent::seq).collect();
+    assert_eq!(
+        seqs,
+        (first + 1..=first + 5).collect::<Vec<_>>(),
+        "durable events in order, each once"
+    );
+    let mut reply = String::new();
+    for ev in &events {
+        match ev {
+            ConversationEvent::Delta { text, index, .. } => apply(&mut reply, *index, text),
+            ConversationEvent::AssistantEnd { text, .. } => {
+                assert_eq!(&reply, text, "the caught-up reply is whole");
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[actix::test]
+async fn a_passivated_actor_whose_address_is_still_held_leaves_its_successor_alone() {
+    tokio::time::pause();
+    let store = Arc::new(MemoryStore::default());
+    let id = ConversationId::new_random();
+    store.create(id);
+    let reg = registry(store.clone(), 200, Duration::from_secs(1));
+    // Someone (a request in flight) holds the first actor's address while it passivates: its
+    // supervisor restarts it instead of letting it go.
+    let held = reg.get_or_start(id);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(reg.live(), 0, "passivated and forgotten");
+    // The conversation goes on with a fresh actor: a long reply (2 s) streams meanwhile.
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    let posted = post(&reg, id, Some(sid), "c1", "a long one").await;
+    let events = until_end(&mut rx, 1).await;
+    let ConversationEvent::AssistantEnd {
+        seq, interrupted, ..
+    } = events.last().unwrap()
+    else {
+        panic!()
+    };
+    assert!(!interrupted, "the reply was not cut");
+    assert_eq!(*seq, posted.seq + 2, "no number taken by anyone else");
+    let reply = store
+        .messages(id)
+        .into_iter()
+        .find(|m| m.role == Role::Assistant)
+        .unwrap();
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.end_seq, Some(*seq));
+    drop(held);
+}
+
+#[actix::test]
+async fn a_channel_subscribed_twice_gets_each_event_once() {
+    let (_, reg, id) = setup(5);
+    let (tx, mut rx) = mpsc::channel(1024);
+    let subscribe = |tx: mpsc::Sender<Signal>| {
+        let reg = reg.clone();
+        async move {
+            reg.ask(id, || Subscribe {
+                after: None,
+                sender: tx.clone(),
+            })
+            .await
+            .unwrap()
+            .0
+        }
+    };
+    let first = subscribe(tx.clone()).await;
+    let second = subscribe(tx).await;
+    assert_eq!(first, second, "one subscription per channel");
+    post(&reg, id, Some(first), "c1", "hi").await;
+    let mut starts = 0;
+    let mut hellos = 0;
+    loop {
+        match next_event(&mut rx).await {
+            ConversationEvent::Hello { .. } => hellos += 1,
+            ConversationEvent::AssistantStart { .. } => starts += 1,
+            ConversationEvent::AssistantEnd { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        (hellos, starts),
+        (2, 1),
+        "each subscribe says hello; live events come once"
+    );
+}
+
+#[actix::test]
 async fn cancel_stores_the_partial_reply_as_interrupted() {
     let (store, reg, id) = setup(200);
     let (sid, mut rx) = subscribe(&reg, id, None).await;

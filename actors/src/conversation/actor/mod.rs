@@ -42,6 +42,9 @@ use tokio::time::Instant;
 /// How long replay writes into one subscriber may wait for it before giving up on it.
 const REPLAY_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a retired actor restarted by its supervisor waits before stopping again.
+const RETIRED_LINGER: Duration = Duration::from_millis(200);
+
 /// A visitor turn waiting for its reply, or a notice the conversation says on its own.
 struct QueuedTurn {
     /// The user message's sequence number (for a notice: the last one stored).
@@ -289,6 +292,15 @@ impl Actor for ConversationActor {
         // Turn tasks and edges `send` with backpressure; 64 leaves room for bursts of deltas.
         ctx.set_mailbox_capacity(64);
         self.observer().actor_started();
+        if self.retiring {
+            // It stopped for good, but its supervisor restarted it because something (a request
+            // in flight) still held its address. It must not load: loading closes the replies
+            // left streaming, and the actor that replaced it may be streaming one now. It
+            // refuses what reaches it (`not_ready`) and stops again; the supervisor lets it go
+            // once nobody holds the address.
+            ctx.run_later(RETIRED_LINGER, |_, ctx| ctx.stop());
+            return;
+        }
         self.load(ctx);
         let every = (self.deps.settings.idle_timeout / 4).max(Duration::from_millis(250));
         ctx.run_interval(every, |act, ctx| act.idle_check(ctx));
@@ -296,7 +308,9 @@ impl Actor for ConversationActor {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.observer().actor_stopped();
-        if let Some(m) = self.merchant_id {
+        // Once per join: a retired actor restarted by its supervisor does not join again, and
+        // leaving again would unregister the actor that replaced it.
+        if let Some(m) = self.merchant_id.take() {
             self.deps.merchants.leave(m, self.id);
         }
     }
@@ -314,7 +328,10 @@ impl Supervised for ConversationActor {
     fn restarting(&mut self, _: &mut Self::Context) {
         // Same struct, fresh state: everything is reloaded from the store in `started`.
         // Subscribers are dropped; their channels close and they resubscribe with `after`.
-        self.observer().actor_restarted();
+        // (A retired actor restarted only because its address is still held is no crash.)
+        if !self.retiring {
+            self.observer().actor_restarted();
+        }
         if let Some(task) = self.reply.take().and_then(|mut r| r.task.take()) {
             task.abort();
         }
@@ -341,6 +358,27 @@ impl Handler<Subscribe> for ConversationActor {
             greeting: self.agent.as_ref().map(|a| a.config.greeting.clone()),
         };
         let after = msg.after.filter(|a| *a < self.last_seq);
+        let seen = msg.after;
+        // The reply in progress, from memory (its stored row is left out of the replay): its
+        // start unless the client has seen it, then its text so far as one delta at index 0.
+        // The state cannot change before the replay is done (this handler is atomic), so what
+        // is taken now is what the live deltas continue from.
+        let live = self.reply.as_ref().and_then(|r| {
+            let seq = r.seq?;
+            let start = seen
+                .is_none_or(|a| seq > a)
+                .then_some(ConversationEvent::AssistantStart {
+                    message_id: r.message_id,
+                    seq,
+                    reply_to_seq: r.reply_to_seq,
+                });
+            let text = (!r.text.is_empty()).then(|| ConversationEvent::Delta {
+                message_id: r.message_id,
+                text: r.text.clone(),
+                index: 0,
+            });
+            Some((seq, start.into_iter().chain(text)))
+        });
         let store = self.deps.store.clone();
         let id = self.id;
         let limit = self.deps.settings.replay_limit;
@@ -353,46 +391,32 @@ impl Handler<Subscribe> for ConversationActor {
                     .map_err(|_| ConversationError::Unavailable("subscriber gone".into()))
             };
             send(sender.clone(), hello).await?;
+            let mut live = live;
             if let Some(after) = after {
                 let messages = store
                     .messages_after(id, after, limit)
                     .await
                     .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
                 for ev in replay::events_after(messages, after) {
+                    // The live reply takes its place by `seq`: visitor messages stored while it
+                    // streams come after its start.
+                    if let Some((_, catch_up)) =
+                        live.take_if(|(seq, _)| ev.seq().is_some_and(|s| s > *seq))
+                    {
+                        for c in catch_up {
+                            send(sender.clone(), c).await?;
+                        }
+                    }
                     send(sender.clone(), ev).await?;
                 }
             }
+            for c in live.into_iter().flat_map(|(_, catch_up)| catch_up) {
+                send(sender.clone(), c).await?;
+            }
             Ok(sender)
         };
-        let seen = msg.after;
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
             let sender = res?;
-            if let Some(r) = act.reply.as_ref()
-                && let Some(seq) = r.seq
-            {
-                // The reply in progress: its start unless the client has seen it, then its text
-                // so far as one delta at index 0; the live deltas follow once subscribed.
-                let mut catch_up = Vec::new();
-                if seen.is_none_or(|a| seq > a) {
-                    catch_up.push(ConversationEvent::AssistantStart {
-                        message_id: r.message_id,
-                        seq,
-                        reply_to_seq: r.reply_to_seq,
-                    });
-                }
-                if !r.text.is_empty() {
-                    catch_up.push(ConversationEvent::Delta {
-                        message_id: r.message_id,
-                        text: r.text.clone(),
-                        index: 0,
-                    });
-                }
-                for ev in catch_up {
-                    sender.try_send(Signal::Event(ev.into())).map_err(|_| {
-                        ConversationError::Unavailable("subscriber too slow".into())
-                    })?;
-                }
-            }
             if !act.session.cart.is_empty() {
                 // The cart as it stands, whatever the client saw before.
                 let cart = ConversationEvent::Cart {
@@ -401,6 +425,13 @@ impl Handler<Subscribe> for ConversationActor {
                 sender
                     .try_send(Signal::Event(cart.into()))
                     .map_err(|_| ConversationError::Unavailable("subscriber too slow".into()))?;
+            }
+            if let Some((&id, _)) = act.subscribers.iter().find(|(_, tx)| tx.same_channel(&sender)) {
+                // One channel, one subscription: with two, an event dropped for one (full)
+                // would leave the channel open through the other, and its reader would never
+                // learn it missed something.
+                tracing::warn!(conversation_id = %act.id, "a channel subscribed twice; keeping one subscription");
+                return Ok((id, act.last_seq));
             }
             let id = act.next_subscriber;
             act.next_subscriber += 1;

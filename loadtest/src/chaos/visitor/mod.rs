@@ -734,8 +734,8 @@ impl Visitor {
                 )
             } else {
                 format!(
-                    "{id}: seq {seq} after seq {} on one connection",
-                    self.conn_seq
+                    "{id}: seq {seq} after seq {} on one connection (frames: {:?})",
+                    self.conn_seq, self.recent
                 )
             };
             self.violation("out_of_order", what);

@@ -199,6 +199,23 @@ pub(crate) async fn create_conversation(
 pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The WebSocket upgrade request for `url`, with the visitor token as a subprotocol (as the
+/// widget sends it).
+pub(crate) fn ws_request(
+    url: &str,
+    token: &str,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+    let mut req = url
+        .into_client_request()
+        .map_err(|_| "ws_url".to_string())?;
+    let protocols = format!("agentpay.v1, {token}");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        protocols.parse().map_err(|_| "ws_token".to_string())?,
+    );
+    Ok(req)
+}
+
 pub(crate) async fn open_ws(c: &Conversation, from: IpAddr) -> Result<Ws, String> {
     let url = c.ws_url.replace("ws://", "");
     let host = url.split('/').next().unwrap_or_default();
@@ -213,16 +230,7 @@ pub(crate) async fn open_ws(c: &Conversation, from: IpAddr) -> Result<Ws, String
         .map_err(|_| "ws_connect".to_string())?;
     // Like a browser: small frames leave at once.
     tcp.set_nodelay(true).map_err(|_| "nodelay".to_string())?;
-    let mut req = c
-        .ws_url
-        .as_str()
-        .into_client_request()
-        .map_err(|_| "ws_url".to_string())?;
-    let protocols = format!("agentpay.v1, {}", c.token);
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        protocols.parse().map_err(|_| "ws_token".to_string())?,
-    );
+    let req = ws_request(&c.ws_url, &c.token)?;
     let (mut ws, _) =
         tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
             .await

@@ -577,6 +577,11 @@ impl ConversationActor {
     /// lost after it was acknowledged: the server died before the reply started, or the store
     /// was down and the client was told `unavailable`, "send it again". Sending again must then
     /// get the answer, not only a second acknowledgement.
+    ///
+    /// A reply left `streaming` that this actor is not producing is an orphan: its start was
+    /// committed but the commit's answer was lost (the client was told `unavailable`), so no
+    /// text will ever come. It does not count as an answer: it is closed as interrupted (its
+    /// start and end shown to the subscribers) and the turn runs again.
     fn answer_if_unanswered(&mut self, ctx: &mut Context<Self>, seq: i64) {
         if self.turn_pending(seq) || self.shutting_down || self.retiring {
             return;
@@ -589,13 +594,16 @@ impl ConversationActor {
                 // The client is acknowledged; a later resend tries again.
                 return;
             };
-            let answered = messages
-                .iter()
-                .any(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq));
+            let replies = || {
+                messages
+                    .iter()
+                    .filter(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq))
+            };
+            let answered = replies().any(|m| m.status != MessageStatus::Streaming);
             let user = messages
                 .iter()
                 .find(|m| m.seq == seq && m.role == Role::User);
-            if answered || act.turn_pending(seq) {
+            if answered || act.turn_pending(seq) || act.shutting_down || act.retiring {
                 return;
             }
             // A test's injected fault is a message whose turn kills the actor: sending it again
@@ -603,15 +611,84 @@ impl ConversationActor {
             if user.is_some_and(|u| act.faulty(&u.text)) {
                 return;
             }
-            if let Some(user) = user {
+            let Some(user) = user else {
+                return;
+            };
+            let turn = QueuedTurn {
+                seq,
+                text: user.text.clone(),
+                notice: None,
+            };
+            let orphans: Vec<(MessageId, i64, String)> = replies()
+                .map(|m| (m.id, m.seq, m.text.clone()))
+                .collect();
+            if orphans.is_empty() {
                 tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
-                act.queue.push_back(QueuedTurn {
-                    seq,
-                    text: user.text.clone(),
-                    notice: None,
-                });
+                act.queue.push_back(turn);
                 act.maybe_start_next(ctx);
+            } else {
+                act.close_orphans(ctx, orphans, turn);
             }
+        }));
+    }
+
+    /// Closes replies to `turn` left `streaming` by a start whose commit answer was lost, as
+    /// interrupted, then runs the turn. A store failure leaves them for a later resend (or the
+    /// next load, which closes every `streaming` row).
+    fn close_orphans(
+        &mut self,
+        ctx: &mut Context<Self>,
+        orphans: Vec<(MessageId, i64, String)>,
+        turn: QueuedTurn,
+    ) {
+        let store = self.deps.store.clone();
+        let id = self.id;
+        let close = async move {
+            let mut closed = Vec::new();
+            for (message_id, start_seq, text) in orphans {
+                let end = crate::ports::store::ReplyEnd {
+                    text: text.clone(),
+                    status: MessageStatus::Interrupted,
+                    charges: Vec::new(),
+                    state: None,
+                    meta: ReplyMeta::default(),
+                };
+                let end_seq = store.finish_assistant_message(id, message_id, end).await?;
+                closed.push((message_id, start_seq, end_seq, text));
+            }
+            Ok::<_, PersistError>(closed)
+        };
+        ctx.wait(close.into_actor(self).map(move |res, act, ctx| {
+            let closed = match res {
+                Ok(closed) => closed,
+                Err(e) => {
+                    tracing::warn!(conversation_id = %act.id, error = %e, "could not close an orphaned reply");
+                    return;
+                }
+            };
+            for (message_id, start_seq, end_seq, text) in closed {
+                act.last_seq = act.last_seq.max(end_seq);
+                act.broadcast(ConversationEvent::AssistantStart {
+                    message_id,
+                    seq: start_seq,
+                    reply_to_seq: turn.seq,
+                });
+                act.broadcast(ConversationEvent::AssistantEnd {
+                    message_id,
+                    seq: end_seq,
+                    text,
+                    usage: None,
+                    interrupted: true,
+                    intent: None,
+                    handled_by: None,
+                });
+            }
+            if act.turn_pending(turn.seq) || act.shutting_down || act.retiring {
+                return;
+            }
+            tracing::info!(conversation_id = %act.id, seq = turn.seq, "answering a resent message whose reply was orphaned");
+            act.queue.push_back(turn);
+            act.maybe_start_next(ctx);
         }));
     }
 }

@@ -1,10 +1,9 @@
 //! Opening a visitor's WebSocket: from its own source address, with `?after=`, up to `hello`.
 
-use crate::client::{Conversation, Ws};
+use crate::client::{Conversation, Ws, ws_request};
 use serde_json::Value;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Opens the conversation's WebSocket from `source` (`?after=` when `after` > 0) and reads its
 /// `hello`.
@@ -34,15 +33,7 @@ pub(crate) async fn connect(
         .map_err(|_| "connect_timeout".to_string())?
         .map_err(|_| "refused".to_string())?;
     tcp.set_nodelay(true).map_err(|_| "nodelay".to_string())?;
-    let mut req = url
-        .as_str()
-        .into_client_request()
-        .map_err(|_| "ws_url".to_string())?;
-    let protocols = format!("agentpay.v1, {}", c.token);
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        protocols.parse().map_err(|_| "ws_token".to_string())?,
-    );
+    let req = ws_request(&url, &c.token)?;
     let handshake =
         tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp));
     let (mut ws, _) = tokio::time::timeout(Duration::from_secs(10), handshake)

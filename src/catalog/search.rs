@@ -12,8 +12,8 @@ use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::store::products::{self, StoredProduct, VectorQuery};
 use agentpay_actors::ports::{
-    CatalogSearch, EmbedKind, Embedder, PortFuture, ProductDetail, ProductHit, SearchError,
-    SearchMode, SearchQuery, VariantDetail,
+    CatalogSearch, Embedder, PortFuture, ProductDetail, ProductHit, SearchError, SearchMode,
+    SearchQuery, VariantDetail,
 };
 use agentpay_actors::{Currency, MerchantId, Money};
 use sqlx::PgPool;
@@ -175,7 +175,8 @@ impl PgCatalogSearch {
             let Some(embedder) = self.embedder.as_ref().filter(|_| want_vector) else {
                 return Ok((Vec::new(), None));
             };
-            let vectors = match embed_queries(embedder.as_ref(), &plan.vector_texts).await {
+            let vectors = match embed_queries(embedder.as_ref(), merchant, &plan.vector_texts).await
+            {
                 Ok(v) => v,
                 // Hybrid search still answers by words when the model is down.
                 Err(e) if q.mode == SearchMode::Hybrid => {
@@ -409,7 +410,7 @@ impl PgCatalogSearch {
         // As in a search: the index gives the stage's candidates, the best k of them count.
         let query = VectorQuery {
             model: embedder.key(),
-            vector: embed_query(embedder.as_ref(), text).await?,
+            vector: embed_query(embedder.as_ref(), merchant, text).await?,
             limit: k.max(self.candidates) as i64,
             ef_search: self.ef_search,
             exact,
@@ -423,20 +424,26 @@ impl PgCatalogSearch {
 }
 
 /// The vector of a query text.
-async fn embed_query(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>, SearchError> {
-    embed_queries(embedder, &[text.to_string()])
+async fn embed_query(
+    embedder: &dyn Embedder,
+    merchant: MerchantId,
+    text: &str,
+) -> Result<Vec<f32>, SearchError> {
+    embed_queries(embedder, merchant, &[text.to_string()])
         .await?
         .pop()
         .ok_or_else(|| SearchError::Unavailable("the embedder returned no vector".into()))
 }
 
-/// The vectors of query texts, in one call (the model runs them side by side).
+/// The vectors of query texts made in `merchant`'s store, in one call (the model runs them
+/// side by side).
 async fn embed_queries(
     embedder: &dyn Embedder,
+    merchant: MerchantId,
     texts: &[String],
 ) -> Result<Vec<Vec<f32>>, SearchError> {
     let vectors = embedder
-        .embed(texts.to_vec(), EmbedKind::Query)
+        .embed_queries_of(merchant, texts.to_vec())
         .await
         .map_err(|e| SearchError::Unavailable(e.to_string()))?;
     if vectors.len() != texts.len() {

@@ -1,9 +1,13 @@
 //! A bounded cache of query vectors in front of any embedder: a busy store sees the same
-//! searches again and again ("rain jacket", "gift for dad"), and each costs the model 10-20 ms of
-//! CPU. Entries are keyed by the model and the query's normalised text (Unicode NFC, lower case,
-//! single spaces), and the least recently used entry goes first when the cache is full.
-//! Passages (the indexer's product texts) pass straight through: each is embedded once anyway.
+//! searches again and again ("rain jacket", "gift for dad"), and each costs the model 5-20 ms of
+//! CPU. Entries are keyed by the model, the merchant whose store the search was made in, and the
+//! query's normalised text (Unicode NFC, lower case, single spaces), and the least recently used
+//! entry goes first when the cache is full. Keeping merchants apart costs the hits two stores
+//! would share, and means a search's speed never tells one merchant what another's visitors
+//! searched for. Passages (the indexer's product texts) pass straight through: each is embedded
+//! once anyway.
 
+use agentpay_actors::MerchantId;
 use agentpay_actors::ports::{EmbedError, EmbedKind, Embedder, PortFuture};
 use prometheus::IntCounterVec;
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +21,8 @@ pub fn normalise(text: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-type Key = (Arc<str>, Arc<str>);
+/// Model, merchant (`None`: a query made outside any store), normalised text.
+type Key = (Arc<str>, Option<MerchantId>, Arc<str>);
 
 /// Least-recently-used entries: a map to (vector, last use) and the uses in order.
 struct Lru {
@@ -99,10 +104,14 @@ impl Shared {
         }
     }
 
-    async fn queries(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    async fn queries(
+        &self,
+        merchant: Option<MerchantId>,
+        texts: Vec<String>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let keys: Vec<Key> = texts
             .iter()
-            .map(|t| (self.model.clone(), Arc::from(normalise(t))))
+            .map(|t| (self.model.clone(), merchant, Arc::from(normalise(t))))
             .collect();
         let mut found: Vec<Option<Arc<[f32]>>> = match self.lru.lock() {
             Ok(mut lru) => keys.iter().map(|k| lru.get(k)).collect(),
@@ -112,7 +121,7 @@ impl Shared {
         self.count("hit", keys.len() - missing.len());
         self.count("miss", missing.len());
         if !missing.is_empty() {
-            let asked = missing.iter().map(|&i| keys[i].1.to_string()).collect();
+            let asked = missing.iter().map(|&i| keys[i].2.to_string()).collect();
             let vectors = self.inner.embed(asked, EmbedKind::Query).await?;
             if vectors.len() != missing.len() {
                 return Err(EmbedError::Model(format!(
@@ -155,9 +164,18 @@ impl Embedder for CachedEmbedder {
             EmbedKind::Passage => self.0.inner.embed(texts, kind),
             EmbedKind::Query => {
                 let shared = self.0.clone();
-                Box::pin(async move { shared.queries(texts).await })
+                Box::pin(async move { shared.queries(None, texts).await })
             }
         }
+    }
+
+    fn embed_queries_of(
+        &self,
+        merchant: MerchantId,
+        texts: Vec<String>,
+    ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
+        let shared = self.0.clone();
+        Box::pin(async move { shared.queries(Some(merchant), texts).await })
     }
 }
 
@@ -225,5 +243,21 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(calls.load(Ordering::SeqCst), 7);
+    }
+
+    #[tokio::test]
+    async fn one_merchants_queries_never_answer_anothers() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let cache = CachedEmbedder::new(Arc::new(Counting(calls.clone())), 10, None);
+        let (a, b) = (MerchantId::new_random(), MerchantId::new_random());
+        let q = |m: MerchantId| cache.embed_queries_of(m, vec!["pregnancy test".to_string()]);
+        q(a).await.unwrap();
+        q(a).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "a's repeat is a hit");
+        // B's first search of the same words goes to the model: it is not faster for A's.
+        q(b).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        q(b).await.unwrap();
+        assert_eq!((calls.load(Ordering::SeqCst), cache.len()), (2, 2));
     }
 }

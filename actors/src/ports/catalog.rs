@@ -64,6 +64,17 @@ pub trait Embedder: Send + Sync + 'static {
         texts: Vec<String>,
         kind: EmbedKind,
     ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>>;
+    /// Embeds search queries made in `merchant`'s store. An embedder that caches query vectors
+    /// keeps each merchant's apart, so how fast a search is never tells a merchant what
+    /// another's visitors searched for; others embed as [`Embedder::embed`] does.
+    fn embed_queries_of(
+        &self,
+        merchant: MerchantId,
+        texts: Vec<String>,
+    ) -> PortFuture<Result<Vec<Vec<f32>>, EmbedError>> {
+        let _ = merchant;
+        self.embed(texts, EmbedKind::Query)
+    }
 }
 
 /// How a search ranks products.

@@ -33,7 +33,7 @@ use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta, Role};
 use actix::prelude::*;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -138,6 +138,9 @@ pub struct ConversationActor {
     retiring: bool,
     /// Set on server shutdown: new turns are refused.
     shutting_down: bool,
+    /// Replies whose start the store answered with an error: it may have committed them all the
+    /// same (the answer was lost), leaving a `streaming` row no text will ever reach.
+    uncertain_starts: HashSet<MessageId>,
     /// Completed when the shutdown is done (reply stored, subscribers told).
     shutdown_done: Option<oneshot::Sender<()>>,
 }
@@ -167,6 +170,7 @@ impl ConversationActor {
             retiring: false,
             shutting_down: false,
             shutdown_done: None,
+            uncertain_starts: HashSet::new(),
         }
     }
 
@@ -553,6 +557,9 @@ impl Handler<PostUserMessage> for ConversationActor {
                 }
                 Err(e) => {
                     abort(early);
+                    if start_now {
+                        act.uncertain_start(reply_id);
+                    }
                     Err(match e {
                         PersistError::NotFound => ConversationError::NotFound,
                         PersistError::Unavailable(e) => ConversationError::Unavailable(e),
@@ -564,6 +571,16 @@ impl Handler<PostUserMessage> for ConversationActor {
 }
 
 impl ConversationActor {
+    /// Remembers a reply start the store answered with an error (it may be stored anyway).
+    pub(super) fn uncertain_start(&mut self, reply: MessageId) {
+        // Only store errors add to it; a conversation that somehow gathers this many is
+        // reloaded long before, and a load closes every `streaming` row.
+        if self.uncertain_starts.len() >= 1024 {
+            self.uncertain_starts.clear();
+        }
+        self.uncertain_starts.insert(reply);
+    }
+
     /// Whether the turn of user message `seq` is in progress or waiting here.
     fn turn_pending(&self, seq: i64) -> bool {
         self.reply.as_ref().is_some_and(|r| r.reply_to_seq == seq)
@@ -578,10 +595,10 @@ impl ConversationActor {
     /// was down and the client was told `unavailable`, "send it again". Sending again must then
     /// get the answer, not only a second acknowledgement.
     ///
-    /// A reply left `streaming` that this actor is not producing is an orphan: its start was
-    /// committed but the commit's answer was lost (the client was told `unavailable`), so no
-    /// text will ever come. It does not count as an answer: it is closed as interrupted (its
-    /// start and end shown to the subscribers) and the turn runs again.
+    /// A reply left `streaming` whose start the store answered with an error is an orphan: the
+    /// start was committed but the commit's answer was lost (the client was told
+    /// `unavailable`), so no text will ever come. It does not count as an answer: it is closed
+    /// as interrupted (its start and end shown to the subscribers) and the turn runs again.
     fn answer_if_unanswered(&mut self, ctx: &mut Context<Self>, seq: i64) {
         if self.turn_pending(seq) || self.shutting_down || self.retiring {
             return;
@@ -599,7 +616,12 @@ impl ConversationActor {
                     .iter()
                     .filter(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq))
             };
-            let answered = replies().any(|m| m.status != MessageStatus::Streaming);
+            // A reply this actor produces, or produced since the read, counts even if the read
+            // saw it streaming; only a start the store answered with an error can be an orphan.
+            let orphan = |m: &&crate::ports::store::StoredMessage| {
+                m.status == MessageStatus::Streaming && act.uncertain_starts.contains(&m.id)
+            };
+            let answered = replies().any(|m| !orphan(&m));
             let user = messages
                 .iter()
                 .find(|m| m.seq == seq && m.role == Role::User);
@@ -620,6 +642,7 @@ impl ConversationActor {
                 notice: None,
             };
             let orphans: Vec<(MessageId, i64, String)> = replies()
+                .filter(orphan)
                 .map(|m| (m.id, m.seq, m.text.clone()))
                 .collect();
             if orphans.is_empty() {
@@ -667,6 +690,7 @@ impl ConversationActor {
                 }
             };
             for (message_id, start_seq, end_seq, text) in closed {
+                act.uncertain_starts.remove(&message_id);
                 act.last_seq = act.last_seq.max(end_seq);
                 act.broadcast(ConversationEvent::AssistantStart {
                     message_id,

@@ -33,7 +33,7 @@ use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta, Role};
 use actix::prelude::*;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -138,9 +138,6 @@ pub struct ConversationActor {
     retiring: bool,
     /// Set on server shutdown: new turns are refused.
     shutting_down: bool,
-    /// Replies whose start the store answered with an error: it may have committed them all the
-    /// same (the answer was lost), leaving a `streaming` row no text will ever reach.
-    uncertain_starts: HashSet<MessageId>,
     /// Completed when the shutdown is done (reply stored, subscribers told).
     shutdown_done: Option<oneshot::Sender<()>>,
 }
@@ -170,7 +167,6 @@ impl ConversationActor {
             retiring: false,
             shutting_down: false,
             shutdown_done: None,
-            uncertain_starts: HashSet::new(),
         }
     }
 
@@ -557,9 +553,6 @@ impl Handler<PostUserMessage> for ConversationActor {
                 }
                 Err(e) => {
                     abort(early);
-                    if start_now {
-                        act.uncertain_start(reply_id);
-                    }
                     Err(match e {
                         PersistError::NotFound => ConversationError::NotFound,
                         PersistError::Unavailable(e) => ConversationError::Unavailable(e),
@@ -571,16 +564,6 @@ impl Handler<PostUserMessage> for ConversationActor {
 }
 
 impl ConversationActor {
-    /// Remembers a reply start the store answered with an error (it may be stored anyway).
-    pub(super) fn uncertain_start(&mut self, reply: MessageId) {
-        // Only store errors add to it; a conversation that somehow gathers this many is
-        // reloaded long before, and a load closes every `streaming` row.
-        if self.uncertain_starts.len() >= 1024 {
-            self.uncertain_starts.clear();
-        }
-        self.uncertain_starts.insert(reply);
-    }
-
     /// Whether the turn of user message `seq` is in progress or waiting here.
     fn turn_pending(&self, seq: i64) -> bool {
         self.reply.as_ref().is_some_and(|r| r.reply_to_seq == seq)
@@ -594,11 +577,6 @@ impl ConversationActor {
     /// lost after it was acknowledged: the server died before the reply started, or the store
     /// was down and the client was told `unavailable`, "send it again". Sending again must then
     /// get the answer, not only a second acknowledgement.
-    ///
-    /// A reply left `streaming` whose start the store answered with an error is an orphan: the
-    /// start was committed but the commit's answer was lost (the client was told
-    /// `unavailable`), so no text will ever come. It does not count as an answer: it is closed
-    /// as interrupted (its start and end shown to the subscribers) and the turn runs again.
     fn answer_if_unanswered(&mut self, ctx: &mut Context<Self>, seq: i64) {
         if self.turn_pending(seq) || self.shutting_down || self.retiring {
             return;
@@ -611,21 +589,13 @@ impl ConversationActor {
                 // The client is acknowledged; a later resend tries again.
                 return;
             };
-            let replies = || {
-                messages
-                    .iter()
-                    .filter(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq))
-            };
-            // A reply this actor produces, or produced since the read, counts even if the read
-            // saw it streaming; only a start the store answered with an error can be an orphan.
-            let orphan = |m: &&crate::ports::store::StoredMessage| {
-                m.status == MessageStatus::Streaming && act.uncertain_starts.contains(&m.id)
-            };
-            let answered = replies().any(|m| !orphan(&m));
+            let answered = messages
+                .iter()
+                .any(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq));
             let user = messages
                 .iter()
                 .find(|m| m.seq == seq && m.role == Role::User);
-            if answered || act.turn_pending(seq) || act.shutting_down || act.retiring {
+            if answered || act.turn_pending(seq) {
                 return;
             }
             // A test's injected fault is a message whose turn kills the actor: sending it again
@@ -633,86 +603,15 @@ impl ConversationActor {
             if user.is_some_and(|u| act.faulty(&u.text)) {
                 return;
             }
-            let Some(user) = user else {
-                return;
-            };
-            let turn = QueuedTurn {
-                seq,
-                text: user.text.clone(),
-                notice: None,
-            };
-            let orphans: Vec<(MessageId, i64, String)> = replies()
-                .filter(orphan)
-                .map(|m| (m.id, m.seq, m.text.clone()))
-                .collect();
-            if orphans.is_empty() {
+            if let Some(user) = user {
                 tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
-                act.queue.push_back(turn);
+                act.queue.push_back(QueuedTurn {
+                    seq,
+                    text: user.text.clone(),
+                    notice: None,
+                });
                 act.maybe_start_next(ctx);
-            } else {
-                act.close_orphans(ctx, orphans, turn);
             }
-        }));
-    }
-
-    /// Closes replies to `turn` left `streaming` by a start whose commit answer was lost, as
-    /// interrupted, then runs the turn. A store failure leaves them for a later resend (or the
-    /// next load, which closes every `streaming` row).
-    fn close_orphans(
-        &mut self,
-        ctx: &mut Context<Self>,
-        orphans: Vec<(MessageId, i64, String)>,
-        turn: QueuedTurn,
-    ) {
-        let store = self.deps.store.clone();
-        let id = self.id;
-        let close = async move {
-            let mut closed = Vec::new();
-            for (message_id, start_seq, text) in orphans {
-                let end = crate::ports::store::ReplyEnd {
-                    text: text.clone(),
-                    status: MessageStatus::Interrupted,
-                    charges: Vec::new(),
-                    state: None,
-                    meta: ReplyMeta::default(),
-                };
-                let end_seq = store.finish_assistant_message(id, message_id, end).await?;
-                closed.push((message_id, start_seq, end_seq, text));
-            }
-            Ok::<_, PersistError>(closed)
-        };
-        ctx.wait(close.into_actor(self).map(move |res, act, ctx| {
-            let closed = match res {
-                Ok(closed) => closed,
-                Err(e) => {
-                    tracing::warn!(conversation_id = %act.id, error = %e, "could not close an orphaned reply");
-                    return;
-                }
-            };
-            for (message_id, start_seq, end_seq, text) in closed {
-                act.uncertain_starts.remove(&message_id);
-                act.last_seq = act.last_seq.max(end_seq);
-                act.broadcast(ConversationEvent::AssistantStart {
-                    message_id,
-                    seq: start_seq,
-                    reply_to_seq: turn.seq,
-                });
-                act.broadcast(ConversationEvent::AssistantEnd {
-                    message_id,
-                    seq: end_seq,
-                    text,
-                    usage: None,
-                    interrupted: true,
-                    intent: None,
-                    handled_by: None,
-                });
-            }
-            if act.turn_pending(turn.seq) || act.shutting_down || act.retiring {
-                return;
-            }
-            tracing::info!(conversation_id = %act.id, seq = turn.seq, "answering a resent message whose reply was orphaned");
-            act.queue.push_back(turn);
-            act.maybe_start_next(ctx);
         }));
     }
 }

@@ -305,7 +305,6 @@ impl ConversationActor {
             Err(e) => {
                 tracing::warn!(conversation_id = %act.id, error = %e, "could not store the reply start");
                 act.reply = None;
-                act.uncertain_start(message_id);
                 act.broadcast(ConversationEvent::error(
                     "unavailable",
                     "the reply could not be started; please send your message again",

@@ -103,6 +103,7 @@ build_engine() {
 
 start() {
   if healthy; then echo "EMBEDDER_URL=$URL"; return; fi
+  if alive; then wait_healthy EMBEDDER_URL "embeddings server"; return; fi
   install
   local engine=()
   if [ "${AGENTPAY_EMBEDDER_ENGINE:-built}" != wheel ] && [ -f "$ENGINE" ]; then
@@ -114,7 +115,7 @@ start() {
   log "starting the embeddings server on $URL (log: $LOG)"
   # Requests without input_type are treated as passages; the engine always sends one.
   PYTHONPATH="$DIR/site" nohup python3 "$REPO/scripts/embedder-serve.py" --host 127.0.0.1 --port "$PORT" \
-    --default-type passage "${threads[@]}" "${engine[@]}" >"$LOG" 2>&1 &
+    --default-type passage "${threads[@]}" "${engine[@]}" >"$LOG" 2>&1 8>&- &
   echo $! >"$PIDFILE"
   wait_healthy EMBEDDER_URL "embeddings server"
 }

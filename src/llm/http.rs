@@ -36,7 +36,22 @@ pub async fn send(
     request: reqwest::RequestBuilder,
     timeouts: Timeouts,
 ) -> Result<reqwest::Response, ModelError> {
-    let response = match tokio::time::timeout(timeouts.first_byte, request.send()).await {
+    // A server may close a kept-alive connection as a streamed answer ends without saying so
+    // (llama.cpp's server does after every stream): a request that went out on it before the
+    // close was seen fails without any answer. It never reached a model, so it goes again at
+    // once, on a new connection (the pool drops the closed one), and only once.
+    let again = request.try_clone();
+    let sent = tokio::time::timeout(timeouts.first_byte, async move {
+        match request.send().await {
+            Err(e) if lost_on_the_connection(&e) => match again {
+                Some(again) => again.send().await,
+                None => Err(e),
+            },
+            sent => sent,
+        }
+    })
+    .await;
+    let response = match sent {
         Err(_) => return Err(ModelError::Timeout),
         Ok(Err(e)) if e.is_timeout() => return Err(ModelError::Timeout),
         Ok(Err(e)) => return Err(ModelError::Unreachable(without_url(&e))),
@@ -55,9 +70,23 @@ pub async fn send(
     Err(status_error(status.as_u16(), &headers, &body))
 }
 
-/// A reqwest error's text without the URL (which may carry a key in some proxies' setups).
+/// Whether a request failed on a connection that was open (not in connecting, not a timeout)
+/// before any answer came: the connection was closed or reset under it.
+fn lost_on_the_connection(e: &reqwest::Error) -> bool {
+    e.is_request() && !e.is_connect() && !e.is_timeout()
+}
+
+/// A reqwest error's text with its causes (`error sending request for url (<url>): connection
+/// closed before message completed`), without the URL (which may carry a key in some proxies'
+/// setups).
 fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "<url>");
     }

@@ -213,6 +213,23 @@ async fn an_openai_compatible_server_with_null_choices_streams_text_and_usage() 
     assert_eq!(fake.seen()[0].body["max_tokens"], 256);
 }
 
+#[actix_web::test]
+async fn a_request_caught_by_a_server_closing_its_kept_alive_connection_goes_again_at_once() {
+    // llama.cpp's server closes the connection after each stream without saying so; the next
+    // request may go out on it before the client sees the close (seen in CI as "error sending
+    // request"). That request never reached a model: it is sent again on a new connection.
+    let fake = FakeLlm::start().await;
+    fake.then(Reply::sse(&compatible_text(&["first"]), 7).ending(Ending::CompleteThenDropNext))
+        .then(Reply::sse(&compatible_text(&["second"]), 7));
+    let client = openai(&fake, Dialect::Compatible);
+    assert_eq!(text(&collect(&*client).await), "first");
+    let second = collect(&*client).await;
+    assert!(second.iter().all(Result::is_ok), "{second:?}");
+    assert_eq!(text(&second), "second");
+    // The dropped request was never answered or recorded: the second reply answered the resend.
+    assert_eq!(fake.seen().len(), 2);
+}
+
 // ---- Tool use, both ways ----
 
 fn shop_tools() -> Vec<ToolSpec> {

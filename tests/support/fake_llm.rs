@@ -20,6 +20,11 @@ pub enum Ending {
     Cut,
     /// Stop sending and keep the connection open (a stall).
     Stall,
+    /// The terminating chunk with the connection kept alive, then the next request on that
+    /// connection is read and dropped unanswered: a server that closes a kept-alive connection
+    /// as a streamed answer ends, without `connection: close` (llama.cpp's does), caught by a
+    /// client that sent its next request on it first.
+    CompleteThenDropNext,
 }
 
 /// One scripted answer.
@@ -214,7 +219,11 @@ impl FakeLlm {
         for (k, v) in &reply.headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
-        out.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+        out.push_str("transfer-encoding: chunked\r\n");
+        if reply.ending != Ending::CompleteThenDropNext {
+            out.push_str("connection: close\r\n");
+        }
+        out.push_str("\r\n");
         if socket.write_all(out.as_bytes()).await.is_err() {
             return;
         }
@@ -243,6 +252,19 @@ impl FakeLlm {
             }
             Ending::Stall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+            Ending::CompleteThenDropNext => {
+                if socket.write_all(b"0\r\n\r\n").await.is_err() {
+                    return;
+                }
+                // Wait for the next request's head, then close without a word.
+                let mut next = Vec::new();
+                while !next.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut tmp).await {
+                        Ok(n) if n > 0 => next.extend_from_slice(&tmp[..n]),
+                        _ => return,
+                    }
+                }
             }
         }
     }

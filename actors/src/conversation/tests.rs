@@ -218,6 +218,49 @@ async fn a_resent_client_id_is_acknowledged_with_its_original_seq_and_answered_o
 }
 
 #[actix::test]
+async fn a_message_resent_twice_after_its_turn_was_lost_is_answered_once() {
+    use crate::ports::store::ConversationStore;
+    let (store, reg, id) = setup(3);
+    // Acknowledged, then the server died before the reply started: no reply stored.
+    store
+        .append_user_message(
+            id,
+            crate::ids::MessageId::new_random(),
+            "lost".into(),
+            "hi".into(),
+        )
+        .await
+        .unwrap();
+    // The first resend's look-up is slow, the second's slower still: it reads the store before
+    // the first one's reply starts and comes back after that reply has ended.
+    store
+        .read_delays
+        .lock()
+        .unwrap()
+        .extend([Duration::from_secs(1), Duration::from_secs(10)]);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await;
+    assert!(post(&reg, id, Some(sid), "lost", "hi").await.duplicate);
+    assert!(post(&reg, id, Some(sid), "lost", "hi").await.duplicate);
+    until_end(&mut rx, 1).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let replies = store
+        .messages(id)
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .count();
+    assert_eq!(replies, 1, "answered once");
+    while let Ok(signal) = rx.try_recv() {
+        if let Signal::Event(ev) = signal {
+            assert!(
+                !matches!(**ev, ConversationEvent::AssistantStart { .. }),
+                "a second reply started: {ev:?}"
+            );
+        }
+    }
+}
+
+#[actix::test]
 async fn two_subscribers_see_the_same_events_in_the_same_order() {
     let (_, reg, id) = setup(5);
     let (sa, mut a) = subscribe(&reg, id, None).await;

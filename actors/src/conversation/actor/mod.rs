@@ -33,7 +33,7 @@ use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
 use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta, Role};
 use actix::prelude::*;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -138,6 +138,10 @@ pub struct ConversationActor {
     retiring: bool,
     /// Set on server shutdown: new turns are refused.
     shutting_down: bool,
+    /// User messages sent again whose reply is being looked up in the store. A second resend
+    /// while the first look-up is out must not look again: its read could predate the reply the
+    /// first one starts, and answer the message twice.
+    checking_resent: HashSet<i64>,
     /// Completed when the shutdown is done (reply stored, subscribers told).
     shutdown_done: Option<oneshot::Sender<()>>,
 }
@@ -166,6 +170,7 @@ impl ConversationActor {
             last_activity: Instant::now(),
             retiring: false,
             shutting_down: false,
+            checking_resent: HashSet::new(),
             shutdown_done: None,
         }
     }
@@ -338,6 +343,7 @@ impl Supervised for ConversationActor {
         self.loaded = false;
         self.queue.clear();
         self.subscribers.clear();
+        self.checking_resent.clear();
         self.context.clear();
         self.session = SessionState::default();
     }
@@ -581,10 +587,15 @@ impl ConversationActor {
         if self.turn_pending(seq) || self.shutting_down || self.retiring {
             return;
         }
+        if !self.checking_resent.insert(seq) {
+            // A look-up for this message is out; it answers it if it needs to.
+            return;
+        }
         let store = self.deps.store.clone();
         let id = self.id;
         let read = async move { store.messages_after(id, seq - 1, 200).await };
         ctx.spawn(read.into_actor(self).map(move |res, act, ctx| {
+            act.checking_resent.remove(&seq);
             let Ok(messages) = res else {
                 // The client is acknowledged; a later resend tries again.
                 return;

@@ -121,6 +121,8 @@ pub struct Metrics {
     pub catalog_query_cache_total: IntCounterVec,
     /// Hybrid searches answered by full-text alone because the embedder failed.
     pub catalog_search_degraded_total: prometheus::IntCounter,
+    /// Reads of a merchant's spelling vocabulary (its first, and one per refresh).
+    pub catalog_vocabulary_reads_total: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -393,6 +395,11 @@ impl Metrics {
             "catalog_search_degraded_total",
             "Hybrid searches answered by full-text alone because the embedding model failed",
         )?;
+        let catalog_vocabulary_reads_total = prometheus::IntCounter::new(
+            "catalog_vocabulary_reads_total",
+            "Reads of a merchant's spelling vocabulary from its catalog (the first, then one per refresh)",
+        )?;
+        registry.register(Box::new(catalog_vocabulary_reads_total.clone()))?;
         for outcome in ["hit", "miss"] {
             catalog_query_cache_total.with_label_values(&[outcome]);
         }
@@ -519,6 +526,7 @@ impl Metrics {
             catalog_import_rows_total,
             catalog_query_cache_total,
             catalog_search_degraded_total,
+            catalog_vocabulary_reads_total,
         })
     }
 

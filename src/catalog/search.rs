@@ -118,8 +118,19 @@ impl PgCatalogSearch {
             boost_depth: settings.boost_depth,
             spelling: settings.spelling,
             feedback_weight: settings.feedback_weight,
-            vocabularies: Vocabularies::default(),
+            vocabularies: metrics
+                .as_ref()
+                .map(|m| Vocabularies::counted(m.catalog_vocabulary_reads_total.clone()))
+                .unwrap_or_default(),
             metrics,
+        }
+    }
+
+    /// Reads `merchant`'s spelling vocabulary in the background if it is not held yet (a
+    /// visitor arrived: the first search should not wait for it).
+    pub fn warm(&self, merchant: MerchantId) {
+        if self.spelling {
+            self.vocabularies.warm(&self.pool, merchant);
         }
     }
 

@@ -706,6 +706,8 @@ pub async fn conversation_ws(
             return Ok(response);
         }
     };
+    // A returning visitor (after a restart): their next search should not wait either.
+    state.catalog.warm(merchant_id);
     let s = &state.settings;
     let settings = WsSettings {
         heartbeat: Duration::from_secs(s.websocket.heartbeat_interval_secs),

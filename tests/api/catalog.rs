@@ -1064,3 +1064,70 @@ async fn the_catalog_language_decides_how_words_are_matched() {
         .unwrap();
     assert_eq!(merchant["catalog_language"], "simple");
 }
+
+/// The value of a counter without labels on `/metrics`.
+async fn counter(app: &TestApp, name: &str) -> u64 {
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {metrics}"))
+}
+
+#[actix_web::test]
+async fn a_merchants_vocabulary_is_read_once_and_ahead_of_its_visitors_first_search() {
+    const READS: &str = "agentpay_catalog_vocabulary_reads_total";
+    let app = spawn_text_only_app().await;
+    let a = app.create_merchant("A", &[]).await;
+    let b = app.create_merchant("B", &[]).await;
+    for m in [&a, &b] {
+        let res = app
+            .post_json(
+                "/v1/products/bulk?policy=atomic",
+                Some(&m.secret_key),
+                &json!([
+                    product("TENT", "Two person camping tent", 19900),
+                    product("MUG", "Ceramic coffee mug", 1500),
+                ]),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(counter(&app, READS).await, 0);
+    // Eight first searches at once, each with a misspelling: one read serves them all, and
+    // every one of them is corrected.
+    let searches = (0..8).map(|_| {
+        search(
+            &app,
+            &a.secret_key,
+            json!({"query": "camping tnet", "mode": "text"}),
+        )
+    });
+    for results in futures_util::future::join_all(searches).await {
+        assert_eq!(ids(&results), vec!["TENT"]);
+    }
+    assert_eq!(counter(&app, READS).await, 1);
+    // A visitor opening a conversation has B's words read before B's first search.
+    app.create_conversation(&b.publishable_key).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while counter(&app, READS).await < 2 {
+        assert!(Instant::now() < deadline, "B's vocabulary was never read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let results = search(
+        &app,
+        &b.secret_key,
+        json!({"query": "cofee mgu", "mode": "text"}),
+    )
+    .await;
+    assert_eq!(ids(&results), vec!["MUG"]);
+    // Another visitor of A changes nothing: the words are held.
+    app.create_conversation(&a.publishable_key).await;
+    search(
+        &app,
+        &b.secret_key,
+        json!({"query": "tent", "mode": "text"}),
+    )
+    .await;
+    assert_eq!(counter(&app, READS).await, 2);
+}

@@ -56,6 +56,8 @@ pub async fn create_conversation(
         .writer
         .create_conversation(auth.merchant.id, token.hash, origin)
         .await?;
+    // A visitor arrived: their first search should not wait for the catalog's vocabulary.
+    state.catalog.warm(auth.merchant.id);
     let ws_base = state
         .public_url
         .replacen("https://", "wss://", 1)

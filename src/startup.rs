@@ -174,6 +174,11 @@ impl Application {
                 .admin_token
                 .as_ref()
                 .map(|t| Sha256::digest(t.expose().as_bytes()).into()),
+            metrics_token_hash: config
+                .secrets
+                .metrics_token
+                .as_ref()
+                .map(|t| Sha256::digest(t.expose().as_bytes()).into()),
             metrics,
             public_url: public_url.clone(),
             registry: registry.clone(),

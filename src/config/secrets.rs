@@ -35,6 +35,9 @@ pub struct Secrets {
     pub database_url: Option<Secret>,
     /// `AGENTPAY_ADMIN_TOKEN`; when unset the operator endpoints refuse every request.
     pub admin_token: Option<Secret>,
+    /// `AGENTPAY_METRICS_TOKEN`; when set `/metrics` wants it as a bearer token (Prometheus's
+    /// `authorization` scrape setting), when unset `/metrics` is open.
+    pub metrics_token: Option<Secret>,
     /// `ANTHROPIC_API_KEY`.
     pub anthropic_api_key: Option<Secret>,
     /// `OPENAI_API_KEY`.
@@ -61,6 +64,7 @@ impl Secrets {
         Self {
             database_url: get("DATABASE_URL"),
             admin_token: get("AGENTPAY_ADMIN_TOKEN"),
+            metrics_token: get("AGENTPAY_METRICS_TOKEN"),
             anthropic_api_key: get("ANTHROPIC_API_KEY"),
             openai_api_key: get("OPENAI_API_KEY"),
             openai_compatible_api_key: get("OPENAI_COMPATIBLE_API_KEY"),

@@ -251,6 +251,33 @@ impl FromRequest for AdminAuth {
     }
 }
 
+/// The metrics scraper, authenticated by `AGENTPAY_METRICS_TOKEN` when the server has one
+/// (without one, anyone who reaches `/metrics` may read it).
+#[derive(Debug)]
+pub struct MetricsAuth;
+
+impl FromRequest for MetricsAuth {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let Some(expected) = state(req)?.metrics_token_hash else {
+                return Ok(MetricsAuth);
+            };
+            let token = bearer(req)?;
+            let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+            if !digests_equal(&given, &expected) {
+                return Err(ApiError::unauthorized(
+                    "invalid_credentials",
+                    "the metrics token is not valid",
+                ));
+            }
+            Ok(MetricsAuth)
+        })())
+    }
+}
+
 async fn authenticate(req: &HttpRequest, want: KeyKind) -> Result<(Merchant, ApiKeyId), ApiError> {
     let token = bearer(req)?;
     match KeyKind::of_key(&token) {

@@ -18,6 +18,8 @@ pub struct AppState {
     /// SHA-256 of `AGENTPAY_ADMIN_TOKEN`; `None` disables the operator endpoints. Only the digest
     /// is kept, so the token itself is not in memory longer than startup.
     pub admin_token_hash: Option<[u8; 32]>,
+    /// SHA-256 of `AGENTPAY_METRICS_TOKEN`; `None` leaves `/metrics` open.
+    pub metrics_token_hash: Option<[u8; 32]>,
     /// The app's metrics registry.
     pub metrics: Arc<Metrics>,
     /// Base URL for links this server returns.

@@ -116,6 +116,30 @@ fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
 }
 
 #[actix_web::test]
+async fn with_a_metrics_token_only_its_bearer_reads_the_metrics() {
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "AGENTPAY_METRICS_TOKEN".into(),
+            "scrape-me-0123456789".into(),
+        );
+    })
+    .await;
+    for token in [None, Some("wrong"), Some("sk_test_not_it")] {
+        let res = app.get("/metrics", token).await;
+        assert_eq!(res.status(), 401, "{token:?}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{body}");
+    }
+    let res = app.get("/metrics", Some("scrape-me-0123456789")).await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("agentpay_http_requests_total"), "{text}");
+    // Health and readiness stay open for orchestrators.
+    assert_eq!(app.get("/health", None).await.status(), 200);
+    assert_eq!(app.get("/ready", None).await.status(), 200);
+}
+
+#[actix_web::test]
 async fn the_shipped_alert_rules_and_dashboard_pass_promtool_and_use_real_metrics() {
     let promtool = promtool();
     let deploy = repo_root().join("deploy");

@@ -1,6 +1,7 @@
 //! `/health` (the process answers), `/ready` (it can serve: database reachable and migrated),
 //! `/metrics` (Prometheus text).
 
+use crate::http::auth::MetricsAuth;
 use crate::http::errors::ApiError;
 use crate::http::state::AppState;
 use crate::metrics::CONTENT_TYPE;
@@ -48,7 +49,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `GET /metrics`: the app's registry in the Prometheus text format.
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(_: MetricsAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let text = state.metrics.render(&state.pool)?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
 }

@@ -14,14 +14,16 @@ struct Conv {
     state: crate::conversation::SessionState,
 }
 
-/// The store. `fail_writes` makes every write fail, to test error paths; `commit_delay` makes
-/// `append_and_start` answer that much later (a slow commit); `read_delays` makes the next
-/// `messages_after` calls answer that much later, one delay each, with what the store held when
-/// they were called (a slow read of an old snapshot).
+/// The store. `fail_writes` makes every write fail, to test error paths; `lose_start_answers`
+/// stores a reply's start but answers `Unavailable` (a commit whose answer was lost);
+/// `commit_delay` makes `append_and_start` answer that much later (a slow commit);
+/// `read_delays` makes the next `messages_after` calls answer that much later, one delay each,
+/// with what the store held when they were called (a slow read of an old snapshot).
 #[derive(Default)]
 pub struct MemoryStore {
     convs: Mutex<HashMap<ConversationId, Conv>>,
     pub fail_writes: AtomicBool,
+    pub lose_start_answers: AtomicBool,
     pub commit_delay: Mutex<std::time::Duration>,
     pub read_delays: Mutex<std::collections::VecDeque<std::time::Duration>>,
 }
@@ -191,6 +193,12 @@ impl ConversationStore for MemoryStore {
             });
             c.last_seq
         });
+        let res = match res {
+            Ok(_) if self.lose_start_answers.load(Ordering::SeqCst) => Err(
+                PersistError::Unavailable("the commit's answer was lost".into()),
+            ),
+            other => other,
+        };
         Box::pin(async move { res })
     }
 

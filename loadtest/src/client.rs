@@ -114,6 +114,7 @@ pub async fn merchant(
             .context("could not reach the server")?
             .error_for_status()
             .context("importing the catalog failed")?;
+        wait_indexed(target, sk).await?;
     }
     if let Some(file) = agent_config {
         let sk = body["secret_key"]["key"]
@@ -137,6 +138,35 @@ pub async fn merchant(
         .map(str::to_string)
         .context("the merchant response has no publishable key")?;
     Ok((pk, body["secret_key"]["key"].as_str().map(str::to_string)))
+}
+
+/// Waits until every product of the merchant has its vector for the server's embedding model
+/// (`GET /v1/products/index`), as a store's catalog is before its visitors search it: a run
+/// that starts while the indexer works would measure a half-indexed search.
+async fn wait_indexed(target: &Target, secret_key: &str) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let status: Value = reqwest::Client::new()
+            .get(format!("{}/v1/products/index", target.base_url))
+            .bearer_auth(secret_key)
+            .send()
+            .await
+            .context("could not reach the server")?
+            .error_for_status()
+            .context("reading the catalog index status failed")?
+            .json()
+            .await?;
+        if status["complete"] == true {
+            return Ok(());
+        }
+        if let Some(e) = status["last_error"].as_str() {
+            anyhow::bail!("the server could not index the catalog: {e}");
+        }
+        if started.elapsed() > std::time::Duration::from_secs(1800) {
+            anyhow::bail!("the catalog was not indexed within 30 minutes: {status}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// The model cost per 1,000 of `conversations`, in US dollars, by model and in total (`all`),

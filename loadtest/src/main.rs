@@ -85,6 +85,10 @@ enum Scenario {
         /// share of turns handled without a model and the expectations met.
         #[arg(long)]
         script: Option<PathBuf>,
+        /// With --script: print every scripted turn (what was said, the intent, what was shown
+        /// and the reply) to stderr.
+        #[arg(long)]
+        transcript: bool,
         /// Products imported into the merchant the run creates (with --admin-token), such as
         /// data/catalog/dev-catalog.json; scripted sessions need a catalog.
         #[arg(long)]
@@ -459,6 +463,7 @@ async fn main() -> ExitCode {
             ramp_per_sec,
             model_ttft_ms,
             script,
+            transcript,
             catalog,
             agent_config,
             baseline_relay,
@@ -470,6 +475,7 @@ async fn main() -> ExitCode {
             Ok(script) => {
                 let options = ChatOptions {
                     script,
+                    transcript,
                     catalog,
                     agent_config,
                     conversations,

@@ -31,6 +31,14 @@ const MAX_WORDS: &[&[&str]] = &[
     &["unter"],
     &["bis"],
     &["höchstens"],
+    &["maximal"],
+    &["weniger", "als"],
+    &["billiger", "als"],
+    &["sous"],
+    &["jusqu'à"],
+    &["máximo"],
+    &["maximo"],
+    &["no", "máximo"],
     &["hasta"],
     &["até"],
     &["ate"],
@@ -52,10 +60,28 @@ const MIN_WORDS: &[&[&str]] = &[
     &["über"],
     &["ueber"],
     &["mindestens"],
+    &["mehr", "als"],
     &["mais", "de"],
     &["acima", "de"],
     &[">"],
     &[">="],
+];
+/// Words that turn a lower bound just after them into an upper one: "pas plus de 60", "que no
+/// cueste más de 60", "nicht mehr als 60", "doesn't cost more than 60".
+const NEGATIONS: &[&str] = &[
+    "not",
+    "no",
+    "pas",
+    "nicht",
+    "não",
+    "nao",
+    "never",
+    "nunca",
+    "jamais",
+    "doesn't",
+    "don't",
+    "isn't",
+    "shouldn't",
 ];
 const CURRENCY_WORDS: &[&str] = &[
     "dollars", "dollar", "usd", "bucks", "euros", "euro", "eur", "€", "$", "£", "pounds", "gbp",
@@ -119,10 +145,17 @@ pub fn parse(text: &str) -> ParsedQuery {
                 if let Some(p) = phrases.iter().find(|p| starts_with(&words, i, p))
                     && let Some((a, end)) = take_amount(i + p.len())
                 {
-                    if is_max {
+                    let negation = (i.saturating_sub(2)..i)
+                        .rev()
+                        .find(|&k| NEGATIONS.contains(&words[k].as_str()));
+                    if is_max || negation.is_some() {
                         out.max = Some(a);
                     } else {
                         out.min = Some(a);
+                    }
+                    // "pas plus de 60": the negation goes with the phrase.
+                    if negation == Some(i.wrapping_sub(1)) {
+                        keep[i - 1] = false;
                     }
                     matched = Some(end);
                     break;
@@ -210,6 +243,19 @@ mod tests {
         assert_eq!(
             p("chaqueta hasta 80"),
             ("chaqueta".into(), None, Some("80"))
+        );
+        // A negated lower bound is an upper bound.
+        assert_eq!(
+            p("portefeuille pas plus de 60 dollars"),
+            ("portefeuille".into(), None, Some("60"))
+        );
+        assert_eq!(
+            p("mochila que no cueste más de 60"),
+            ("mochila que no cueste".into(), None, Some("60"))
+        );
+        assert_eq!(
+            p("Rucksack nicht mehr als 60 €"),
+            ("Rucksack".into(), None, Some("60"))
         );
     }
 

@@ -421,6 +421,7 @@ async fn the_scripted_sessions_run_through_the_load_harness() {
             model_ttft: None,
             quiet: true,
             script: Some(script),
+            transcript: false,
             catalog: Some(repo_root().join("data/catalog/dev-catalog.json")),
             agent_config: None,
         },

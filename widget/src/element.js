@@ -519,6 +519,10 @@ export class AgentPayChat extends HTMLElement {
 
   /** @param {any} frame */
   onEnd(frame) {
+    // The end of a reply never started here that says nothing: a start the server stored while
+    // it lost the store's answer, closed when the message came again (protocol §4). The real
+    // answer follows; there is nothing to show.
+    if (frame.interrupted && !frame.text && !this.rows.has('m:' + frame.message_id)) return;
     const row = this.replyRow(frame.message_id);
     if (typeof frame.text === 'string') row.text = frame.text;
     row.ended = true;

@@ -399,6 +399,71 @@ async fn quantities_change_and_lines_leave_the_cart() {
 }
 
 #[tokio::test]
+async fn another_of_the_same_adds_one_more_of_it() {
+    let mut s = Shopper::new();
+    s.say("do you have water bottles").await;
+    s.say("add the first one").await;
+    assert_eq!(s.state.cart.lines[0].quantity, 1);
+    for (text, units) in [
+        ("póngame otra igual", 2),
+        ("one more of the same please", 3),
+        ("encore une autre, la même", 4),
+    ] {
+        let r = s.say(text).await;
+        assert_eq!(
+            r.intent.as_deref(),
+            Some("add_to_cart"),
+            "{text}: {}",
+            r.text
+        );
+        assert_eq!(s.state.cart.lines.len(), 1, "{text}: {}", r.text);
+        assert_eq!(s.state.cart.lines[0].quantity, units, "{text}: {}", r.text);
+    }
+}
+
+/// Adds one of the products just shown, in M, trying them in order until one goes in.
+async fn add_one_shown(s: &mut Shopper) {
+    let before = s.state.cart.lines.len();
+    for ordinal in ["first", "second", "third", "fourth", "fifth"] {
+        s.say(&format!("add the {ordinal} one in M")).await;
+        if s.state.cart.lines.len() > before {
+            return;
+        }
+    }
+    panic!("nothing shown could be added in M: {:?}", s.state.cart);
+}
+
+#[tokio::test]
+async fn a_removal_that_names_what_it_keeps_removes_the_other_line() {
+    for remove in [
+        "remove the hoodie, I'll keep the jacket",
+        "tira o moletom, vou ficar só com a jaqueta",
+        "quita la sudadera, me quedo con la chaqueta",
+    ] {
+        let mut s = Shopper::new();
+        s.say("show me rain jackets").await;
+        add_one_shown(&mut s).await;
+        s.say("do you have hoodies?").await;
+        add_one_shown(&mut s).await;
+        assert_eq!(s.state.cart.lines.len(), 2, "{:?}", s.state.cart);
+        let r = s.say(remove).await;
+        assert_eq!(r.intent.as_deref(), Some("remove_from_cart"), "{remove}");
+        let left: Vec<&str> = s
+            .state
+            .cart
+            .lines
+            .iter()
+            .map(|l| l.title.as_str())
+            .collect();
+        assert!(
+            left.len() == 1 && left[0].to_lowercase().contains("jacket"),
+            "{remove}: {left:?} ({})",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_repriced_or_withdrawn_product_is_reported_not_kept_silently() {
     let merchant = MerchantId::new_random();
     let mut catalog = MemoryCatalog::dev(merchant);

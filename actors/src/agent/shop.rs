@@ -237,6 +237,10 @@ impl ToolContext {
         if !req.text.is_empty() {
             state.last_query = Some(req.text);
         }
+        // A new list is what "this one" now points at, not a product discussed before it.
+        if !cards.is_empty() {
+            state.focus = None;
+        }
         Ok(cards.into_iter().map(|(c, _)| c).collect())
     }
 

@@ -105,6 +105,30 @@ async fn post(
     .unwrap()
 }
 
+/// Posts a message the store does not confirm: the sender is told `unavailable`.
+async fn post_unavailable(
+    reg: &ConversationRegistry,
+    id: ConversationId,
+    sid: SubscriberId,
+    client_id: &str,
+    text: &str,
+) {
+    let res = reg
+        .ask(id, || PostUserMessage {
+            subscriber: Some(sid),
+            client_id: client_id.into(),
+            text: text.into(),
+        })
+        .await;
+    assert!(
+        matches!(
+            res,
+            Err(AskError::Conversation(ConversationError::Unavailable(_)))
+        ),
+        "{res:?}"
+    );
+}
+
 async fn next_event(rx: &mut mpsc::Receiver<Signal>) -> ConversationEvent {
     match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
         Ok(Some(Signal::Event(ev))) => (**ev).clone(),
@@ -215,6 +239,67 @@ async fn a_resent_client_id_is_acknowledged_with_its_original_seq_and_answered_o
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(rx.try_recv().is_err());
     assert_eq!(store.messages(id).len(), 2, "one user message, one reply");
+}
+
+#[actix::test]
+async fn a_resent_message_whose_reply_start_was_committed_unseen_is_answered() {
+    // The store commits the message and its reply's start but the answer is lost: the visitor
+    // is told `unavailable` and sends again. The orphaned start (no text will ever come) must
+    // not count as the answer.
+    let (store, reg, id) = setup(4);
+    let (sid, mut rx) = subscribe(&reg, id, None).await;
+    next_event(&mut rx).await; // hello
+    store
+        .lose_start_answers
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    post_unavailable(&reg, id, sid, "c1", "hello").await;
+    let stored = store.messages(id);
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(stored[1].status, MessageStatus::Streaming);
+    store
+        .lose_start_answers
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let again = post(&reg, id, Some(sid), "c1", "hello").await;
+    assert!(again.duplicate && again.seq == 1);
+    // The orphan ends (interrupted, empty), then a real reply answers message 1.
+    let events = until_end(&mut rx, 2).await;
+    let ends: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ConversationEvent::AssistantEnd {
+                seq,
+                text,
+                interrupted,
+                ..
+            } => Some((*seq, text.split_whitespace().count(), *interrupted)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends, vec![(3, 0, true), (5, 4, false)], "{events:?}");
+    // The orphan's start (seq 2, older than what was shown) is not shown live: sequence numbers
+    // keep increasing on the subscription.
+    let seqs: Vec<i64> = events.iter().filter_map(ConversationEvent::seq).collect();
+    assert!(seqs.is_sorted(), "{seqs:?}");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            ConversationEvent::AssistantStart {
+                seq: 4,
+                reply_to_seq: 1,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    let stored = store.messages(id);
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    assert_eq!(stored[1].status, MessageStatus::Interrupted);
+    assert_eq!(stored[2].status, MessageStatus::Complete);
+    assert_eq!(stored[2].reply_to_seq, Some(1));
+    // Sending it a third time changes nothing: it is answered.
+    post(&reg, id, Some(sid), "c1", "hello").await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(store.messages(id).len(), 3);
 }
 
 #[actix::test]
@@ -714,20 +799,7 @@ async fn a_failed_commit_stops_the_model_and_shows_nothing_of_its_reply() {
     store
         .fail_writes
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let res = reg
-        .ask(id, || PostUserMessage {
-            subscriber: Some(sid),
-            client_id: "c1".into(),
-            text: "hello".into(),
-        })
-        .await;
-    assert!(
-        matches!(
-            res,
-            Err(AskError::Conversation(ConversationError::Unavailable(_)))
-        ),
-        "{res:?}"
-    );
+    post_unavailable(&reg, id, sid, "c1", "hello").await;
     // Long past the model's whole reply: nothing of it reached the subscriber.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(

@@ -91,6 +91,11 @@ const LOWER: &[&[&str]] = &[
     &["a", "partir", "de"],
     &["minimo"],
 ];
+/// Words that turn a lower bound just after them into an upper one: "pas plus de 60", "que no
+/// cueste más de 60", "nicht mehr als 60", "doesn't cost more than 60".
+const NEGATIONS: &[&str] = &[
+    "not", "t", "no", "pas", "nicht", "nao", "never", "nunca", "jamais",
+];
 const BETWEEN: &[&str] = &["between", "entre", "zwischen"];
 const AND: &[&str] = &["and", "y", "et", "und", "e", "to", "a"];
 const MONEY_NOISE: &[&str] = &["$", "€", "£", "us", "usd", "eur", "the", "de", "que", "a"];
@@ -170,6 +175,27 @@ fn is_sac_a_dos(tokens: &[String], i: usize) -> bool {
     tokens[i] == "dos" && i >= 1 && tokens[i - 1] == "a"
 }
 
+/// "tres" in French "très bien" (very) is not the Spanish three: the text as typed has its
+/// grave accent, or the next word is one "très" goes with.
+fn is_french_tres(tokens: &[String], i: usize, raw: &str) -> bool {
+    tokens[i] == "tres"
+        && (raw.to_lowercase().contains("très")
+            || tokens.get(i + 1).is_some_and(|n| {
+                matches!(
+                    n.as_str(),
+                    "bien"
+                        | "bon"
+                        | "bonne"
+                        | "beau"
+                        | "belle"
+                        | "joli"
+                        | "jolie"
+                        | "cher"
+                        | "chere"
+                )
+            }))
+}
+
 /// Extracts the entities of a folded, tokenised message; `raw` is the text as typed (for
 /// upper-case sizes such as "M").
 pub fn extract(tokens: &[String], raw: &str) -> Entities {
@@ -193,7 +219,10 @@ pub fn extract(tokens: &[String], raw: &str) -> Entities {
             if let Some(p) = phrases.iter().find(|p| at(tokens, i, p))
                 && let Some((a, j)) = amount_after(tokens, i + p.len())
             {
-                if upper {
+                let negated = tokens[i.saturating_sub(2)..i]
+                    .iter()
+                    .any(|t| NEGATIONS.contains(&t.as_str()));
+                if upper || negated {
                     e.max_price_minor = Some(a);
                 } else {
                     e.min_price_minor = Some(a);
@@ -325,7 +354,7 @@ pub fn extract(tokens: &[String], raw: &str) -> Entities {
         ) {
             continue;
         }
-        if is_sac_a_dos(tokens, i) {
+        if is_sac_a_dos(tokens, i) || is_french_tres(tokens, i, raw) {
             continue;
         }
         if let Some(n) = number(t)
@@ -378,6 +407,22 @@ mod tests {
         assert_eq!(ents("mochila até 100 reais").max_price_minor, Some(10000));
         assert_eq!(ents("zwischen 20 und 40").min_price_minor, Some(2000));
         assert_eq!(ents("over 200").min_price_minor, Some(20000));
+        // A negated lower bound is an upper bound.
+        for text in [
+            "un portefeuille, pas plus de 60 dollars",
+            "algo que no cueste más de 60",
+            "nicht mehr als 60 Euro",
+            "não mais de 60 reais",
+            "not more than 60",
+        ] {
+            let e = ents(text);
+            assert_eq!(
+                (e.min_price_minor, e.max_price_minor),
+                (None, Some(6000)),
+                "{text}"
+            );
+        }
+        assert_eq!(ents("plus de 60 €").min_price_minor, Some(6000));
     }
 
     #[test]
@@ -392,6 +437,12 @@ mod tests {
         assert_eq!(ents("je prends la taille m").size.as_deref(), Some("M"));
         assert_eq!(ents("in Größe 42 bitte").size.as_deref(), Some("42"));
         assert_eq!(ents("add two of those").quantity, Some(2));
+        assert_eq!(
+            ents("Très bien, je vais prendre le premier.").quantity,
+            None
+        );
+        assert_eq!(ents("tres bien, je prends le premier").quantity, None);
+        assert_eq!(ents("quiero tres de esas").quantity, Some(3));
         assert_eq!(ents("zwei davon").quantity, Some(2));
         assert_eq!(
             ents("has order 10423 shipped yet?").order_number.as_deref(),

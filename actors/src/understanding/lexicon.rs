@@ -147,7 +147,8 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "hinzufugen", "fuge", "nehme", "nehm", "pack", "packe", "adiciona", "adicionar",
             "adicione", "coloca", "colocar", "bota", "levo", "sube", "aumenta", "aumentar",
             "increase", "bump", "joga", "adding", "grab", "rein", "dazu", "glisse", "rajoute",
-            "compro", "quedo", "sold", "mine",
+            "compro", "quedo", "sold", "mine", "pongame", "ponga", "anada", "agregue", "coloque",
+            "ponha", "bote",
         ],
     ),
     (

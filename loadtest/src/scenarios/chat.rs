@@ -51,6 +51,8 @@ pub struct ChatOptions {
     pub quiet: bool,
     /// Scripted sessions to play instead of a fixed message.
     pub script: Option<Arc<Vec<Session>>>,
+    /// Print every scripted turn to stderr.
+    pub transcript: bool,
     /// Products to import into the merchant the run creates.
     pub catalog: Option<std::path::PathBuf>,
     /// The agent configuration (a JSON file) of the merchant the run creates.
@@ -68,6 +70,7 @@ impl Default for ChatOptions {
             model_ttft: None,
             quiet: false,
             script: None,
+            transcript: false,
             catalog: None,
             agent_config: None,
         }
@@ -116,43 +119,52 @@ struct ScriptStats {
     intent_checked: u64,
     checks: u64,
     failed: u64,
+    /// The turns that missed an expectation or their intent, described.
+    misses: Vec<String>,
 }
 
-/// Checks one scripted turn's expectations against what it showed; (checks, failed).
+/// Checks one scripted turn's expectations against what it showed: how many were checked, and
+/// the ones missed, each with what was shown.
 fn check_turn(
     expect: &serde_json::Value,
     products: Option<&serde_json::Value>,
     cart: Option<&serde_json::Value>,
-) -> (u64, u64) {
-    let (mut checks, mut failed) = (0, 0);
-    let mut check = |ok: bool| {
+) -> (u64, Vec<String>) {
+    let (mut checks, mut missed) = (0, Vec::new());
+    let mut check = |ok: bool, what: String| {
         checks += 1;
-        failed += u64::from(!ok);
+        if !ok {
+            missed.push(what);
+        }
     };
     let items = products.and_then(|p| p["items"].as_array());
+    let shown = items.map_or(0, Vec::len);
     if expect["products"] == true {
-        check(items.is_some_and(|i| !i.is_empty()));
+        check(shown > 0, "no products shown".into());
     }
     if let Some(max) = expect["max_price_minor"].as_i64() {
-        check(items.is_some_and(|i| {
-            i.iter().all(|p| {
-                p["price"]["amount_minor"]
-                    .as_i64()
-                    .is_some_and(|a| a <= max)
-            })
-        }));
+        let prices: Vec<i64> = items
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["price"]["amount_minor"].as_i64())
+            .collect();
+        check(
+            items.is_some() && prices.iter().all(|a| *a <= max),
+            format!("prices {prices:?} for a bound of {max}"),
+        );
     }
     let lines = cart.and_then(|c| c["items"].as_array());
     if let Some(n) = expect["cart_lines"].as_u64() {
-        check(lines.map_or(0, |l| l.len() as u64) == n);
+        let got = lines.map_or(0, |l| l.len() as u64);
+        check(got == n, format!("{got} cart lines, {n} wanted"));
     }
     if let Some(n) = expect["cart_units"].as_u64() {
         let units: u64 = lines
             .map(|l| l.iter().filter_map(|x| x["quantity"].as_u64()).sum())
             .unwrap_or(0);
-        check(units == n);
+        check(units == n, format!("{units} cart units, {n} wanted"));
     }
-    (checks, failed)
+    (checks, missed)
 }
 
 #[derive(Default)]
@@ -206,6 +218,7 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
         let session = opts.script.as_ref().map(|s| s[n % s.len()].clone());
         let messages = session.as_ref().map_or(opts.messages, |s| s.turns.len());
         let script_stats = script_stats.clone();
+        let transcript = opts.transcript;
         let mut cart: Option<serde_json::Value> = None;
         let jitter = opts.think_jitter.clamp(0.0, 1.0);
         let mut rng = SplitMix(n as u64);
@@ -261,8 +274,26 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                             }
                             if let Some(s) = &session {
                                 let expect = &s.turns[m].expect;
-                                let (checks, failed) =
+                                let (checks, mut missed) =
                                     check_turn(expect, products.as_ref(), cart.as_ref());
+                                if transcript {
+                                    let titles: Vec<&str> = products
+                                        .as_ref()
+                                        .and_then(|p| p["items"].as_array())
+                                        .into_iter()
+                                        .flatten()
+                                        .filter_map(|i| i["title"].as_str())
+                                        .collect();
+                                    eprintln!(
+                                        "[{} #{}] > {}\n  intent {} | shown {titles:?}\n  {}",
+                                        s.name,
+                                        m + 1,
+                                        s.turns[m].say,
+                                        ev["intent"],
+                                        ev["text"].as_str().unwrap_or_default().replace('\n', "\n  ")
+                                    );
+                                }
+                                let failed = missed.len() as u64;
                                 let mut st = script_stats.lock().await;
                                 match ev["handled_by"].as_str() {
                                     Some("model") => st.model += 1,
@@ -272,9 +303,23 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
                                 if let Some(want) = expect["intent"].as_str() {
                                     st.intent_checked += 1;
                                     st.intent_right += u64::from(ev["intent"] == want);
+                                    if ev["intent"] != want {
+                                        missed.insert(0, format!("intent {}, {want} wanted", ev["intent"]));
+                                    }
                                 }
                                 st.checks += checks;
                                 st.failed += failed;
+                                if !missed.is_empty() {
+                                    let reply: String = ev["text"].as_str().unwrap_or_default().chars().take(160).collect();
+                                    st.misses.push(format!(
+                                        "{} #{}: {:?}\n    {}\n    reply: {}",
+                                        s.name,
+                                        m + 1,
+                                        s.turns[m].say,
+                                        missed.join("; "),
+                                        reply.replace('\n', " / ")
+                                    ));
+                                }
                             }
                             break;
                         }
@@ -379,6 +424,12 @@ pub async fn run_chat(target: &Target, opts: &ChatOptions) -> anyhow::Result<Rep
             ("expectations met", st.checks - st.failed),
             ("expectations checked", st.checks),
         ]);
+        if !st.misses.is_empty() {
+            eprintln!("scripted turns that missed an expectation or their intent:");
+            for miss in &st.misses {
+                eprintln!("  {miss}");
+            }
+        }
     }
     for (name, value) in counters {
         report.counters.insert(name.into(), value);

@@ -10,11 +10,22 @@ impl Responder<'_> {
             .into_iter()
             .next()
             .map(|p| p.external_id);
+        // "another one, the same": more of the product in focus (else the last one added), when
+        // no product is named.
+        let same_again = self.has_word(SAME_WORDS) || self.has_word(ANOTHER_WORDS);
         if target.is_none()
             && let Some(f) = &state.focus
-            && self.u.search_text.trim().is_empty()
+            && (self.u.search_text.trim().is_empty() || (same_again && !self.u.names_products))
         {
             target = Some(f.clone());
+        }
+        if target.is_none()
+            && same_again
+            && !self.u.names_products
+            && self.u.entities.references.is_empty()
+            && let Some(line) = state.cart.lines.last()
+        {
+            target = Some(line.external_id.clone());
         }
         if target.is_none()
             && self.u.entities.references.is_empty()
@@ -201,16 +212,51 @@ impl Responder<'_> {
             .collect()
     }
 
-    /// The cart line a removal means: by title words, colour, size, a reference to a shown
-    /// product, the product in focus, or the only line.
+    /// The message's product words in the catalog's language (translated where the glossary
+    /// knows them).
+    pub(super) fn catalog_terms(&self) -> Vec<String> {
+        self.u
+            .search_text
+            .split_whitespace()
+            .map(fold)
+            .filter(|t| t.len() > 2)
+            .collect()
+    }
+
+    /// The words of what the message keeps ("…, I'll keep the jacket"), in catalog English:
+    /// the words after a keep verb.
+    fn kept_terms(&self) -> Vec<String> {
+        let Some(k) = self
+            .words
+            .iter()
+            .position(|w| KEEP_VERBS.contains(&w.as_str()))
+        else {
+            return Vec::new();
+        };
+        let tail = self.words[k + 1..].join(" ");
+        let u = crate::understanding::Understander::shared().understand(&tail);
+        u.entities
+            .product_terms
+            .iter()
+            .cloned()
+            .chain(u.search_text.split_whitespace().map(fold))
+            .filter(|t| t.len() > 2)
+            .collect()
+    }
+
+    /// The cart line a removal means: by title words (not those of what it keeps), colour,
+    /// size, a reference to a shown product, the product in focus, or the only line.
     pub(super) fn cart_line_meant(&self, state: &SessionState) -> Option<crate::cart::CartLine> {
         let lines = &state.cart.lines;
         let terms = self.mention_terms();
+        let kept = self.kept_terms();
         let scored = lines
             .iter()
             .map(|l| {
                 let label = fold(&line_label(l));
-                let mut score = title_matches(&line_label(l), &terms);
+                let named = title_matches(&line_label(l), &terms);
+                let keeps = title_matches(&line_label(l), &kept);
+                let mut score = named.saturating_sub(2 * keeps);
                 if let Some(c) = &self.u.entities.colour
                     && label.contains(c.as_str())
                 {

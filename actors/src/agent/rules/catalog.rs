@@ -160,8 +160,9 @@ impl Responder<'_> {
             }
         }
         if out.is_empty() {
-            // Title words: "the rain shell", "la tienda".
-            let terms = self.mention_terms();
+            // Title words: "the rain shell", "la tienda" (in the catalog's words: "ferro", iron
+            // in Portuguese, does not point at the Ferro Kitchen knife).
+            let terms = self.catalog_terms();
             let best = shown
                 .iter()
                 .map(|p| (title_matches(&p.title, &terms), p))
@@ -210,8 +211,16 @@ impl Responder<'_> {
                 limit: 1,
                 ..Default::default()
             };
+            // Only a product of the kind it names, in the catalog's words: "e uma frigideira de
+            // ferro fundido, tem?" (a frying pan, cast iron) is not about the Ferro Kitchen
+            // knife.
+            let terms = self.catalog_terms();
             if let Ok(hits) = self.tools.catalog.search(self.tools.merchant, query).await {
-                ids.extend(hits.into_iter().map(|h| h.external_id));
+                ids.extend(
+                    hits.into_iter()
+                        .filter(|h| title_matches(&h.title, &terms) > 0)
+                        .map(|h| h.external_id),
+                );
             }
         }
         let mut out = Vec::new();
@@ -226,7 +235,13 @@ impl Responder<'_> {
     pub(super) async fn question(&mut self, state: &mut SessionState) {
         let products = self.subjects(state).await;
         let Some(p) = products.into_iter().next() else {
-            self.say("which_product", &[]);
+            if self.u.names_products {
+                // A kind of product nothing shown is ("and a cast-iron pan, do you have one?"):
+                // what the store has of it.
+                self.search(state).await;
+            } else {
+                self.say("which_product", &[]);
+            }
             return;
         };
         let title = p.hit.title.clone();

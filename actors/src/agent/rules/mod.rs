@@ -74,6 +74,16 @@ const MORE_WORDS: &[&str] = &[
     "outra",
     "tambem",
 ];
+/// Words that ask for the same product again ("the same one", "otra igual").
+const SAME_WORDS: &[&str] = &[
+    "same", "igual", "mismo", "misma", "meme", "gleiche", "gleichen", "selbe", "selben", "mesmo",
+    "mesma",
+];
+/// Words that ask for one more of something ("another one", "una más", "noch einen").
+const ANOTHER_WORDS: &[&str] = &[
+    "another", "more", "otro", "otra", "autre", "encore", "noch", "weitere", "weiteren", "outro",
+    "outra",
+];
 /// Verbs that add.
 const ADD_VERBS: &[&str] = &[
     "add",
@@ -104,15 +114,12 @@ const CORRECTION_WORDS: &[&str] = &[
     "finalement",
 ];
 /// Words that keep a quantity when lowering ("only one").
-const KEEP_WORDS: &[&str] = &[
-    "only",
-    "just",
-    "solo",
-    "sólo",
-    "nur",
-    "seulement",
-    "apenas",
-    "so",
+const KEEP_WORDS: &[&str] = crate::understanding::ONLY_WORDS;
+/// Verbs that name what stays when removing ("remove the hoodie, I'll keep the jacket").
+const KEEP_VERBS: &[&str] = &[
+    "keep", "keeping", "quedo", "quedarme", "quedare", "mantengo", "garde", "garder", "gardez",
+    "garderai", "conserve", "behalte", "behalten", "fico", "ficar", "ficarei", "mantenho",
+    "manter",
 ];
 /// Words that mean the whole cart.
 const ALL_WORDS: &[&str] = &[

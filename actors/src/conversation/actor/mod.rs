@@ -31,9 +31,11 @@ use crate::agent::AgentEvent;
 use crate::ids::{ConversationId, MerchantId, MessageId};
 use crate::merchant::{AgentSnapshot, ConfigChanged};
 use crate::ports::metering::Charge;
-use crate::ports::store::{AppendOutcome, MessageStatus, PersistError, ReplyMeta, Role};
+use crate::ports::store::{
+    AppendOutcome, MessageStatus, PersistError, ReplyEnd, ReplyMeta, Role, StoredMessage,
+};
 use actix::prelude::*;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -138,10 +140,6 @@ pub struct ConversationActor {
     retiring: bool,
     /// Set on server shutdown: new turns are refused.
     shutting_down: bool,
-    /// User messages sent again whose reply is being looked up in the store. A second resend
-    /// while the first look-up is out must not look again: its read could predate the reply the
-    /// first one starts, and answer the message twice.
-    checking_resent: HashSet<i64>,
     /// Completed when the shutdown is done (reply stored, subscribers told).
     shutdown_done: Option<oneshot::Sender<()>>,
 }
@@ -170,7 +168,6 @@ impl ConversationActor {
             last_activity: Instant::now(),
             retiring: false,
             shutting_down: false,
-            checking_resent: HashSet::new(),
             shutdown_done: None,
         }
     }
@@ -343,7 +340,6 @@ impl Supervised for ConversationActor {
         self.loaded = false;
         self.queue.clear();
         self.subscribers.clear();
-        self.checking_resent.clear();
         self.context.clear();
         self.session = SessionState::default();
     }
@@ -583,46 +579,93 @@ impl ConversationActor {
     /// lost after it was acknowledged: the server died before the reply started, or the store
     /// was down and the client was told `unavailable`, "send it again". Sending again must then
     /// get the answer, not only a second acknowledgement.
+    ///
+    /// A reply to it left `streaming` that this actor is not producing is an orphan: its start
+    /// was committed while the store's answer was lost (or a write of an earlier life of this
+    /// actor landed after its load), so no text will ever reach it. It does not count as the
+    /// answer: it is closed as interrupted (its end shown to the subscribers) and the turn runs.
+    ///
+    /// The look-up runs under `ctx.wait`: nothing else happens in this actor until it is
+    /// decided, so no reply can start or end between the read and the decision (a read that
+    /// predates a reply that has since ended would answer the message twice), and a second
+    /// resend waits for the first one's decision.
     fn answer_if_unanswered(&mut self, ctx: &mut Context<Self>, seq: i64) {
         if self.turn_pending(seq) || self.shutting_down || self.retiring {
             return;
         }
-        if !self.checking_resent.insert(seq) {
-            // A look-up for this message is out; it answers it if it needs to.
-            return;
-        }
         let store = self.deps.store.clone();
         let id = self.id;
-        let read = async move { store.messages_after(id, seq - 1, 200).await };
-        ctx.spawn(read.into_actor(self).map(move |res, act, ctx| {
-            act.checking_resent.remove(&seq);
-            let Ok(messages) = res else {
-                // The client is acknowledged; a later resend tries again.
-                return;
+        let live = self.reply.as_ref().map(|r| r.message_id);
+        let look = async move {
+            let messages = store.messages_after(id, seq - 1, 200).await?;
+            let Some(user) = messages
+                .iter()
+                .find(|m| m.seq == seq && m.role == Role::User)
+            else {
+                return Ok(None);
             };
-            let answered = messages
+            let replies: Vec<&StoredMessage> = messages
                 .iter()
-                .any(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq));
-            let user = messages
-                .iter()
-                .find(|m| m.seq == seq && m.role == Role::User);
-            if answered || act.turn_pending(seq) {
-                return;
+                .filter(|m| m.role == Role::Assistant && m.reply_to_seq == Some(seq))
+                .collect();
+            let orphan =
+                |m: &StoredMessage| m.status == MessageStatus::Streaming && Some(m.id) != live;
+            if replies.iter().any(|m| !orphan(m)) {
+                return Ok(None);
+            }
+            let mut closed = Vec::new();
+            for m in replies {
+                let end = ReplyEnd {
+                    text: m.text.clone(),
+                    status: MessageStatus::Interrupted,
+                    charges: Vec::new(),
+                    state: None,
+                    meta: ReplyMeta::default(),
+                };
+                let end_seq = store.finish_assistant_message(id, m.id, end).await?;
+                closed.push((m.id, end_seq, m.text.clone()));
+            }
+            Ok::<_, PersistError>(Some((user.text.clone(), closed)))
+        };
+        ctx.wait(look.into_actor(self).map(move |res, act, ctx| {
+            let (text, closed) = match res {
+                Ok(Some(found)) => found,
+                // Answered (or not stored here): nothing to do.
+                Ok(None) => return,
+                Err(e) => {
+                    // The client is acknowledged; a later resend (or the next load, which
+                    // closes every `streaming` reply) tries again.
+                    tracing::warn!(conversation_id = %act.id, seq, error = %e, "could not check a resent message for its reply");
+                    return;
+                }
+            };
+            for (message_id, end_seq, text) in closed {
+                tracing::info!(conversation_id = %act.id, seq, "closed a reply start whose store answer was lost");
+                act.last_seq = act.last_seq.max(end_seq);
+                // Its end only: its start (an older `seq`) was never shown, and showing it now
+                // would break the order of `seq` on every connection. A replay shows both.
+                act.broadcast(ConversationEvent::AssistantEnd {
+                    message_id,
+                    seq: end_seq,
+                    text,
+                    usage: None,
+                    interrupted: true,
+                    intent: None,
+                    handled_by: None,
+                });
             }
             // A test's injected fault is a message whose turn kills the actor: sending it again
             // must not kill it again.
-            if user.is_some_and(|u| act.faulty(&u.text)) {
+            if act.turn_pending(seq) || act.shutting_down || act.retiring || act.faulty(&text) {
                 return;
             }
-            if let Some(user) = user {
-                tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
-                act.queue.push_back(QueuedTurn {
-                    seq,
-                    text: user.text.clone(),
-                    notice: None,
-                });
-                act.maybe_start_next(ctx);
-            }
+            tracing::info!(conversation_id = %act.id, seq, "answering a resent message whose turn was lost");
+            act.queue.push_back(QueuedTurn {
+                seq,
+                text,
+                notice: None,
+            });
+            act.maybe_start_next(ctx);
         }));
     }
 }

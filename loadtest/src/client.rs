@@ -156,7 +156,9 @@ async fn wait_indexed(target: &Target, secret_key: &str) -> anyhow::Result<()> {
             .context("reading the catalog index status failed")?
             .json()
             .await?;
-        if status["complete"] == true {
+        // Without an embedding model (`"model": null`) search is full-text only: nothing to
+        // wait for.
+        if status["complete"] == true || status["model"].is_null() {
             return Ok(());
         }
         if let Some(e) = status["last_error"].as_str() {

@@ -169,16 +169,8 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings: settings.clone(),
-            admin_token_hash: config
-                .secrets
-                .admin_token
-                .as_ref()
-                .map(|t| Sha256::digest(t.expose().as_bytes()).into()),
-            metrics_token_hash: config
-                .secrets
-                .metrics_token
-                .as_ref()
-                .map(|t| Sha256::digest(t.expose().as_bytes()).into()),
+            admin_token_hash: digest(config.secrets.admin_token.as_ref()),
+            metrics_token_hash: digest(config.secrets.metrics_token.as_ref()),
             metrics,
             public_url: public_url.clone(),
             registry: registry.clone(),
@@ -362,4 +354,9 @@ async fn sweep_inactive(pool: &sqlx::PgPool, days: u32) {
             "retention sweep deleted inactive conversations"
         );
     }
+}
+
+/// The SHA-256 of a token, the only form of it the server keeps after start-up.
+fn digest(token: Option<&crate::config::Secret>) -> Option<[u8; 32]> {
+    token.map(|t| Sha256::digest(t.expose().as_bytes()).into())
 }

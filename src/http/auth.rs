@@ -221,6 +221,18 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))
 }
 
+/// Whether the request's bearer token is the one whose SHA-256 is `expected` (compared in
+/// constant time); `refusal` says which token was wrong.
+fn check_token(req: &HttpRequest, expected: &[u8; 32], refusal: &str) -> Result<(), ApiError> {
+    let token = bearer(req)?;
+    let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    if digests_equal(&given, expected) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("invalid_credentials", refusal))
+    }
+}
+
 /// The operator, authenticated by `AGENTPAY_ADMIN_TOKEN`.
 #[derive(Debug)]
 pub struct AdminAuth;
@@ -238,14 +250,7 @@ impl FromRequest for AdminAuth {
                     "the operator API is disabled: AGENTPAY_ADMIN_TOKEN is not set on the server",
                 ));
             };
-            let token = bearer(req)?;
-            let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-            if !digests_equal(&given, &expected) {
-                return Err(ApiError::unauthorized(
-                    "invalid_credentials",
-                    "the admin token is not valid",
-                ));
-            }
+            check_token(req, &expected, "the admin token is not valid")?;
             Ok(AdminAuth)
         })())
     }
@@ -265,14 +270,7 @@ impl FromRequest for MetricsAuth {
             let Some(expected) = state(req)?.metrics_token_hash else {
                 return Ok(MetricsAuth);
             };
-            let token = bearer(req)?;
-            let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-            if !digests_equal(&given, &expected) {
-                return Err(ApiError::unauthorized(
-                    "invalid_credentials",
-                    "the metrics token is not valid",
-                ));
-            }
+            check_token(req, &expected, "the metrics token is not valid")?;
             Ok(MetricsAuth)
         })())
     }

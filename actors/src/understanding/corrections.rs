@@ -20,6 +20,14 @@ pub const ONLY_WORDS: &[&str] = &[
     "solamente",
 ];
 
+/// Words that ask for one more of the same ("another one", "otra igual", "noch einen"),
+/// folded.
+pub const AGAIN_WORDS: &[&str] = &[
+    "another", "more", "same", "otro", "otra", "igual", "mismo", "misma", "autre", "encore",
+    "meme", "noch", "weitere", "weiteren", "gleiche", "gleichen", "selbe", "selben", "outro",
+    "outra", "mesmo", "mesma",
+];
+
 /// Applies the corrections to the classifier's answer: a price bound ("under 50", "até 300")
 /// with no other request is a search (or its refinement), a comparison that compares nothing
 /// but names a quantity is a change of quantity, a cart view that names a product and not the
@@ -112,11 +120,6 @@ pub(super) fn apply(u: &mut Understanding) {
     const SEND_WORDS: &[&str] = &[
         "send", "envoyez", "envoie", "envoyer", "manda", "mande", "mandame", "envia", "envie",
         "enviame", "schick", "schicken", "schickt", "give", "dame", "donne", "donnez",
-    ];
-    /// Words that ask for one more of the same.
-    const AGAIN_WORDS: &[&str] = &[
-        "another", "same", "otro", "otra", "igual", "autre", "meme", "noch", "gleiche", "outro",
-        "outra", "mesmo", "mesma",
     ];
     /// Words that say the visitor needs or looks for something.
     const NEED_WORDS: &[&str] = &[

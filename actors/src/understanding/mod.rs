@@ -19,7 +19,7 @@ mod lexicon;
 mod linear;
 mod normalize;
 
-pub use corrections::ONLY_WORDS;
+pub use corrections::{AGAIN_WORDS, ONLY_WORDS};
 pub use entities::{Entities, Reference};
 pub use intent::{Intent, Lang};
 pub use normalize::{fold, tokens};

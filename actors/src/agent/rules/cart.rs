@@ -12,7 +12,7 @@ impl Responder<'_> {
             .map(|p| p.external_id);
         // "another one, the same": more of the product in focus (else the last one added), when
         // no product is named.
-        let same_again = self.has_word(SAME_WORDS) || self.has_word(ANOTHER_WORDS);
+        let same_again = self.has_word(crate::understanding::AGAIN_WORDS);
         if target.is_none()
             && let Some(f) = &state.focus
             && (self.u.search_text.trim().is_empty() || (same_again && !self.u.names_products))

@@ -74,16 +74,6 @@ const MORE_WORDS: &[&str] = &[
     "outra",
     "tambem",
 ];
-/// Words that ask for the same product again ("the same one", "otra igual").
-const SAME_WORDS: &[&str] = &[
-    "same", "igual", "mismo", "misma", "meme", "gleiche", "gleichen", "selbe", "selben", "mesmo",
-    "mesma",
-];
-/// Words that ask for one more of something ("another one", "una más", "noch einen").
-const ANOTHER_WORDS: &[&str] = &[
-    "another", "more", "otro", "otra", "autre", "encore", "noch", "weitere", "weiteren", "outro",
-    "outra",
-];
 /// Verbs that add.
 const ADD_VERBS: &[&str] = &[
     "add",
